@@ -1,0 +1,1 @@
+"""The command line: serve, init, doctor and terminal views of the same services."""

@@ -1,0 +1,1 @@
+"""Plumbing shared by every capability package; imports nothing heavy."""

@@ -1,0 +1,1 @@
+"""The MCP surface: tool, resource and prompt definitions. Thin: validate, call a service, shape."""

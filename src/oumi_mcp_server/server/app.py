@@ -1,0 +1,36 @@
+"""Build the MCP server. Importing this must stay light: no torch, oumi, transformers or sky."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import MCPServer
+
+from oumi_mcp_server import __version__
+from oumi_mcp_server.server import (
+    tools_clusters,
+    tools_guidance,
+    tools_jobs,
+    tools_preflight,
+    tools_recipes,
+)
+from oumi_mcp_server.server.schemas import compact_tool_schemas
+
+INSTRUCTIONS = """\
+Run the Oumi fine-tuning loop for the user: find a recipe (search_configs, get_config), check it
+(validate_config, pre_flight_check), launch it (run_oumi_job: first call returns a plan and a
+confirm_token; show the plan to the user, then call again with the token), follow it
+(get_job_status, wait_for_job, get_job_logs), cancel it (cancel_job). Paths are resolved against
+client_cwd: always pass the user's absolute project folder. Read guidance://workflow first for
+the whole loop; guidance://* holds task guides. Errors come back as JSON with code, message, fix."""
+
+
+def build_server() -> MCPServer:
+    app: MCPServer = MCPServer(
+        name="oumi-mcp-server",
+        title="Oumi fine-tuning",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+    )
+    for module in (tools_recipes, tools_preflight, tools_jobs, tools_clusters, tools_guidance):
+        module.register(app)
+    compact_tool_schemas(app)
+    return app

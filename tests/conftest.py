@@ -1,0 +1,55 @@
+"""Suite-wide isolation: every test gets its own HOME, state, cache and an offline oumi env."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_CONFIGS = REPO_ROOT.parent / "shared" / "oumi-configs"
+
+OFFLINE_ENV = {
+    "DO_NOT_TRACK": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "WANDB_MODE": "disabled",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private HOME, HF_HOME, state and cache dir per test; oumi kept offline and quiet."""
+    root = tmp_path_factory.mktemp("env")
+    for name, sub in (("HOME", "home"), ("HF_HOME", "hf"), ("OUMI_MCP_STATE_DIR", "state"),
+                      ("OUMI_MCP_CACHE_DIR", "cache")):
+        (root / sub).mkdir()
+        monkeypatch.setenv(name, str(root / sub))
+    for name, value in OFFLINE_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("OUMI_MCP_CONFIGS_DIR", raising=False)
+    yield root
+
+
+@pytest.fixture(scope="session")
+def shared_configs() -> Path:
+    """The full recipe snapshot beside the repo; tests that need it skip when it is absent."""
+    if not SHARED_CONFIGS.is_dir():
+        pytest.skip(f"needs the recipe snapshot at {SHARED_CONFIGS} (not present in a user's clone)")
+    return SHARED_CONFIGS
+
+
+def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for a spawned server or oumi process: the test's isolated env plus extras."""
+    env = dict(os.environ)
+    env.update(extra or {})
+    return env
