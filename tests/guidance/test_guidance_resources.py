@@ -1,0 +1,52 @@
+"""The guides reach the assistant as `guidance://` resources and two prompts, through a client."""
+
+from __future__ import annotations
+
+import pytest
+from mcp import Client
+
+from oumi_mcp_server.guidance.loader import guide_names, read_guide
+from oumi_mcp_server.server.app import build_server
+
+
+@pytest.mark.anyio
+async def test_each_guide_is_a_listed_markdown_resource_with_its_text() -> None:
+    async with Client(build_server()) as client:
+        listed = {str(r.uri): r for r in (await client.list_resources()).resources}
+        for name in guide_names():
+            resource = listed[f"guidance://{name}"]
+            assert resource.mime_type == "text/markdown"
+            assert resource.description
+            result = await client.read_resource(f"guidance://{name}")
+            assert result.contents[0].text == read_guide(name)
+
+
+@pytest.mark.anyio
+async def test_index_lists_every_guide_and_stays_short() -> None:
+    async with Client(build_server()) as client:
+        text = (await client.read_resource("guidance://index")).contents[0].text
+    for name in guide_names():
+        assert f"guidance://{name} " in text
+    assert len(text.encode()) < 2048
+
+
+@pytest.mark.anyio
+async def test_unknown_guide_is_refused() -> None:
+    async with Client(build_server()) as client:
+        with pytest.raises(Exception, match="Unknown resource"):
+            await client.read_resource("guidance://nope")
+
+
+@pytest.mark.anyio
+async def test_prompts_embed_the_right_guide() -> None:
+    async with Client(build_server()) as client:
+        names = {p.name for p in (await client.list_prompts()).prompts}
+        assert {"fine_tune", "wrap_up_run"} <= names
+        started = await client.get_prompt("fine_tune", {"goal": "answer support tickets",
+                                                        "base_model": "Qwen/Qwen3-0.6B"})
+        text = started.messages[0].content.text
+        assert "answer support tickets" in text and "Qwen/Qwen3-0.6B" in text
+        assert read_guide("workflow") in text
+        wrap = await client.get_prompt("wrap_up_run", {"job_id": "job-42"})
+        assert "job-42" in wrap.messages[0].content.text
+        assert "fetch_outputs" in wrap.messages[0].content.text
