@@ -1,0 +1,157 @@
+"""Job data: the stored record (identity and history) and the typed answers of the job tools."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+JobState = Literal["queued", "running", "completed", "failed", "cancelled", "lost", "unknown"]
+TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled", "lost"})
+FINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+"""States read from an exit record: they never change again, so the store may remember them."""
+
+LOCAL_BACKEND = "local"
+
+
+@dataclass
+class JobRecord:
+    """Identity and history of one job; never a status (status is resolved when asked)."""
+
+    id: str
+    name: str
+    command: str
+    backend: str
+    backend_job_id: str
+    submitted_at: float
+    run_dir: str
+    cluster: str = ""
+    output_dir: str = ""
+    model: str = ""
+    config_path: str = ""
+    source_config: str = ""
+    cwd: str = ""
+    argv: list[str] = field(default_factory=list)
+    origin: str = "mcp"
+    legacy_status: str | None = None
+    final_status: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def argv_json(self) -> str:
+        return json.dumps(self.argv)
+
+
+class JobProgress(BaseModel):
+    step: int | None = None
+    total_steps: int | None = None
+    fraction: float | None = Field(default=None, description="step / total_steps, 0..1")
+    loss: float | None = Field(default=None, description="Latest logged training loss.")
+    first_loss: float | None = Field(
+        default=None, description="First logged loss, to see the trend."
+    )
+    epoch: float | None = None
+    eta_s: float | None = Field(default=None, description="Estimated seconds left.")
+    sources: list[str] = Field(default_factory=list, description="Where these numbers came from.")
+
+
+class JobStatusView(BaseModel):
+    job_id: str
+    name: str
+    command: str
+    status: JobState
+    backend: str
+    cluster: str = ""
+    exit_code: int | None = None
+    signal: str | None = None
+    reason: str | None = Field(default=None, description="Why the job is failed, lost or unknown.")
+    error_lines: list[str] = Field(
+        default_factory=list, description="Last error lines of the logs."
+    )
+    submitted_at: str
+    started_at: str | None = None
+    ended_at: str | None = None
+    duration_s: float | None = None
+    progress: JobProgress | None = None
+    run_dir: str
+    output_dir: str = ""
+    model: str = ""
+    observed_at: str
+    status_source: str = Field(description="What the status was read from.")
+
+
+class LogStream(BaseModel):
+    stream: Literal["stdout", "stderr"]
+    text: str
+    lines: int
+    file_size: int
+    truncated: bool = Field(description="True when older lines were left out.")
+
+
+class JobLogs(BaseModel):
+    job_id: str
+    status: JobState
+    streams: list[LogStream]
+    truncated: bool
+    grep: str | None = None
+
+
+class JobSummary(BaseModel):
+    job_id: str
+    name: str
+    command: str
+    status: JobState
+    backend: str
+    submitted_at: str
+    exit_code: int | None = None
+    step: int | None = None
+    total_steps: int | None = None
+    loss: float | None = None
+
+
+class JobList(BaseModel):
+    jobs: list[JobSummary]
+    next_cursor: str | None = Field(default=None, description="Pass back as cursor for older jobs.")
+    total_stored: int
+
+
+class LaunchPlan(BaseModel):
+    """What will run, shown to the person before anything starts; the consent token binds it."""
+
+    command: str
+    argv: list[str]
+    cwd: str
+    config: str
+    config_sha256: str
+    output_dir: str
+    job_name: str | None = None
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Added variables, secrets redacted."
+    )
+    nproc: int = 1
+    backend: str = LOCAL_BACKEND
+    preflight: str = Field(description="Pre-flight summary, or why it is unavailable.")
+    preflight_ready: bool | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class LaunchResult(BaseModel):
+    launched: bool
+    plan: LaunchPlan | None = None
+    confirm_token: str | None = Field(
+        default=None, description="Pass back to launch this exact plan."
+    )
+    expires_at: str | None = None
+    job: JobStatusView | None = None
+    message: str
+
+
+class CancelResult(BaseModel):
+    job_id: str
+    cancelled: bool
+    status: JobState
+    message: str
+    confirm_token: str | None = None
+    expires_at: str | None = None
+    remaining_pids: list[int] = Field(default_factory=list)

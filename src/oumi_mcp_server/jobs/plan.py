@@ -1,0 +1,244 @@
+"""The launch plan: exactly what will run, where, with which environment; checked, not started.
+
+`build_plan(request)` validates every argument (bad input raises `ServiceError` and changes
+nothing), reads the config once (its sha256 is part of the plan, so editing it invalidates a
+consent token), and attaches the pre-flight summary. `binding(plan, request)` is what a consent
+token signs: the fields that decide what runs, plus a hash of the real environment values (the
+plan itself only shows them redacted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.redact import redact_env
+from oumi_mcp_server.core.workspace import require_client_cwd, resolve_in_workspace
+from oumi_mcp_server.jobs import commands
+from oumi_mcp_server.jobs.models import LOCAL_BACKEND, LaunchPlan
+
+logger = logging.getLogger(__name__)
+
+PREFLIGHT_ENV = "OUMI_MCP_PREFLIGHT"
+MAX_CONFIG_BYTES = 1_000_000
+MAX_ENVS = 64
+MAX_ENV_VALUE = 8192
+_JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_OUTPUT_KEYS = {
+    "train": ("training.output_dir",),
+    "evaluate": ("output_dir",),
+    "tune": ("tuning.output_dir", "output_dir"),
+    "infer": ("output_path",),
+    "synth": ("output_path",),
+    "analyze": ("output_path", "analyze.output_path"),
+    "quantize": ("output_path",),
+    "judge": ("output_path",),
+}
+
+
+@dataclass
+class LaunchRequest:
+    command: str
+    config: str
+    client_cwd: str
+    overrides: Mapping[str, commands.OverrideValue] | None = None
+    job_name: str | None = None
+    envs: Mapping[str, str] | None = None
+    nproc: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BuiltPlan:
+    """The plan shown to the person, plus what launching needs that it does not show."""
+
+    plan: LaunchPlan
+    config_path: Path
+    config_bytes: bytes
+    env: dict[str, str]
+    model: str
+
+
+def validate_job_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    if not _JOB_NAME.match(name) or ".." in name:
+        raise ServiceError(
+            "bad_job_name",
+            f"job_name {name[:40]!r}{'...' if len(name) > 40 else ''} is not allowed.",
+            "Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, no '..'.",
+        )
+    return name
+
+
+def validate_envs(envs: Mapping[str, str] | None) -> dict[str, str]:
+    if not envs:
+        return {}
+    if len(envs) > MAX_ENVS:
+        raise ServiceError(
+            "bad_env", f"Too many envs ({len(envs)} > {MAX_ENVS}).", "Pass fewer variables."
+        )
+    out: dict[str, str] = {}
+    for name, value in envs.items():
+        if not _ENV_NAME.match(name):
+            raise ServiceError(
+                "bad_env",
+                f"Environment variable name {name[:60]!r} is not valid.",
+                "Use letters, digits and '_', not starting with a digit.",
+            )
+        if (
+            not isinstance(value, str)
+            or len(value) > MAX_ENV_VALUE
+            or any(c in value for c in "\x00\n\r")
+        ):
+            raise ServiceError(
+                "bad_env",
+                f"The value of {name} holds a newline or NUL, or is over {MAX_ENV_VALUE} chars.",
+                "Pass a single-line value.",
+            )
+        out[name] = value
+    return out
+
+
+def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _output_dir(
+    command: str, data: Mapping[str, Any], overrides: Mapping[str, Any], cwd: Path
+) -> str:
+    for key in _OUTPUT_KEYS.get(command, ()):
+        value = overrides.get(key, overrides.get(f"--{key}")) or _lookup(data, key)
+        if isinstance(value, str) and value:
+            path = Path(value).expanduser()
+            path = path if path.is_absolute() else cwd / path
+            return str(path if key.endswith("output_dir") else path.parent)
+    return str(cwd / "output") if command == "train" else ""
+
+
+def _preflight(config: Path, cwd: Path) -> tuple[str, bool | None]:
+    if os.environ.get(PREFLIGHT_ENV, "").lower() in ("0", "off", "false", "no"):
+        return f"pre-flight skipped ({PREFLIGHT_ENV}=off)", None
+    try:
+        from oumi_mcp_server.preflight.service import run_preflight
+    except ImportError:
+        return "pre-flight unavailable in this build", None
+    try:
+        report = run_preflight(str(config), str(cwd))
+    except Exception as exc:
+        logger.warning("pre-flight failed: %s", exc)
+        return f"pre-flight unavailable: {type(exc).__name__}", None
+    return str(report.summary)[:1500], bool(report.ready)
+
+
+def read_config(config: str, client_cwd: str) -> tuple[Path, bytes, dict[str, Any]]:
+    path = resolve_in_workspace(config, client_cwd)
+    if not path.is_file():
+        raise ServiceError(
+            "config_not_found",
+            f"No config file at {path}.",
+            "Pass a YAML config path relative to client_cwd (search_configs finds recipes).",
+        )
+    raw = path.read_bytes()
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ServiceError(
+            "config_too_large",
+            f"{path} is over {MAX_CONFIG_BYTES} bytes.",
+            "Pass an oumi YAML config.",
+        )
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ServiceError(
+            "bad_config",
+            f"{path} is not valid YAML: {str(exc)[:200]}",
+            "Fix the YAML (validate_config shows where).",
+        ) from None
+    if not isinstance(data, dict):
+        raise ServiceError(
+            "bad_config", f"{path} is not a YAML mapping.", "Pass an oumi config file."
+        )
+    return path, raw, data
+
+
+def build_plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
+    command = commands.canonical_command(req.command)
+    name = validate_job_name(req.job_name)
+    user_env = validate_envs(req.envs)
+    overrides = dict(req.overrides or {})
+    cwd = require_client_cwd(req.client_cwd)
+    argv = commands.build_argv(command, "CONFIG", overrides, req.nproc)  # validates first
+    path, raw, data = read_config(req.config, req.client_cwd)
+    argv[argv.index("CONFIG")] = str(path)
+    added = {"PYTHONUNBUFFERED": "1"}
+    if req.nproc > 1 and "CUDA_VISIBLE_DEVICES" not in user_env:
+        added["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in range(req.nproc))
+    env = added | user_env
+    summary, ready = _preflight(path, cwd) if preflight else ("pre-flight not run", None)
+    model = _lookup(data, "model.model_name")
+    plan = LaunchPlan(
+        command=command,
+        argv=argv,
+        cwd=str(cwd),
+        config=str(path),
+        config_sha256=hashlib.sha256(raw).hexdigest(),
+        output_dir=_output_dir(command, data, overrides, cwd),
+        job_name=name,
+        env=redact_env(env),
+        nproc=req.nproc,
+        backend=LOCAL_BACKEND,
+        preflight=summary,
+        preflight_ready=ready,
+        notes=[
+            "Runs on a snapshot of the config taken at launch; inherits the server's environment."
+        ],
+    )
+    return BuiltPlan(plan, path, raw, env, model if isinstance(model, str) else "")
+
+
+def binding(built: BuiltPlan) -> dict[str, Any]:
+    """What a consent token signs: everything that decides what runs, nothing informational."""
+    p = built.plan
+    env_hash = hashlib.sha256(json.dumps(built.env, sort_keys=True).encode()).hexdigest()
+    return {
+        "command": p.command,
+        "argv": p.argv,
+        "cwd": p.cwd,
+        "config_sha256": p.config_sha256,
+        "output_dir": p.output_dir,
+        "job_name": p.job_name,
+        "nproc": p.nproc,
+        "backend": p.backend,
+        "env_sha256": env_hash,
+    }
+
+
+def render(plan: LaunchPlan) -> str:
+    """The plan as a person reads it (the elicitation message)."""
+    env = ", ".join(f"{k}={v}" for k, v in plan.env.items()) or "(none added)"
+    return "\n".join(
+        [
+            f"Launch oumi {plan.command} locally?",
+            f"Command: {' '.join(plan.argv)}",
+            f"Working dir: {plan.cwd}",
+            f"Output dir: {plan.output_dir or '(not set)'}",
+            f"Environment: {env}",
+            f"Pre-flight: {plan.preflight}",
+        ]
+    )

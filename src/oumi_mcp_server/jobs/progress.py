@@ -1,0 +1,141 @@
+"""Training progress from what oumi leaves behind: trainer_state.json, metrics_rank*.jsonl, logs.
+
+Every source is read bounded (the end of a file, one small JSON), so this stays cheap however long
+the run. Sources disagree while a run is young; the highest step wins.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from oumi_mcp_server.jobs import logs
+from oumi_mcp_server.jobs.models import JobProgress
+
+_TQDM = re.compile(r"(\d+)/(\d+) \[(?:(\d+):)?(\d+):(\d+)<(?:(?:(\d+):)?(\d+):(\d+)|\?)")
+_NUM = r"['\"]?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)['\"]?"
+_LOSS = re.compile(r"['\"]loss['\"]:\s*" + _NUM)
+_EPOCH = re.compile(r"['\"]epoch['\"]:\s*" + _NUM)
+_TAIL_BYTES = 64 * 1024
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _trainer_state(output_dir: Path) -> dict[str, Any] | None:
+    """The newest trainer_state.json: the output dir's, else the highest checkpoint's."""
+    candidates = [output_dir / "trainer_state.json"]
+    try:
+        ckpts = [p for p in output_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    except OSError:
+        ckpts = []
+    candidates += [
+        p / "trainer_state.json" for p in sorted(ckpts, key=lambda p: int(p.name.split("-")[-1]))
+    ]
+    best: dict[str, Any] | None = None
+    for path in candidates:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and (
+            best is None or data.get("global_step", 0) >= best.get("global_step", 0)
+        ):
+            best = data
+    return best
+
+
+def _metrics(output_dir: Path) -> tuple[dict[str, Any] | None, float | None]:
+    """Last and first logged metric dicts with a loss from oumi's metrics_rank0000.jsonl."""
+    path = output_dir / "metrics_rank0000.jsonl"
+    if not path.exists():
+        return None, None
+    last: dict[str, Any] | None = None
+    for line in reversed(logs.tail(path, 50, _TAIL_BYTES).text.splitlines()):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and "loss" in row:
+            last = row
+            break
+    first = None
+    try:
+        first_row = json.loads(logs.head_line(path))
+        first = _finite(first_row.get("loss")) if isinstance(first_row, dict) else None
+    except ValueError:
+        pass
+    return last, first
+
+
+def _hms(h: str | None, m: str | None, s: str | None) -> float:
+    return int(h or 0) * 3600 + int(m or 0) * 60 + int(s or 0)
+
+
+def parse(
+    output_dir: Path | None, log_paths: list[Path], started_at: float | None, running: bool
+) -> JobProgress | None:
+    prog = JobProgress()
+    if output_dir is not None and output_dir.is_dir():
+        state = _trainer_state(output_dir)
+        if state:
+            prog.step = int(state.get("global_step") or 0) or None
+            prog.total_steps = int(state.get("max_steps") or 0) or None
+            prog.epoch = _finite(state.get("epoch"))
+            history = [
+                h for h in state.get("log_history") or [] if isinstance(h, dict) and "loss" in h
+            ]
+            if history:
+                prog.loss = _finite(history[-1]["loss"])
+                prog.first_loss = _finite(history[0]["loss"])
+            prog.sources.append("trainer_state.json")
+        last, first = _metrics(output_dir)
+        if last:
+            step = last.get("step") or last.get("global_step")
+            if isinstance(step, int) and step >= (prog.step or 0):
+                prog.step = step
+                prog.loss = _finite(last.get("loss"))
+                prog.epoch = _finite(last.get("epoch")) or prog.epoch
+            prog.first_loss = first if first is not None else prog.first_loss
+            prog.sources.append("metrics_rank0000.jsonl")
+    tqdm_eta: float | None = None
+    for path in log_paths:
+        text = logs.tail(path, 400, _TAIL_BYTES).text.replace("\r", "\n")
+        bars = _TQDM.findall(text)
+        if prog.total_steps:
+            bars = [b for b in bars if int(b[1]) == prog.total_steps] or bars
+        if bars:
+            n, total, *_elapsed, eh, em, es = bars[-1]
+            if prog.step is None or int(n) >= prog.step:
+                prog.step, prog.total_steps = int(n), int(total)
+                tqdm_eta = _hms(eh, em, es) if es else None
+            prog.sources.append(f"{path.name} progress bar")
+        losses = _LOSS.findall(text)
+        if losses and prog.loss is None:
+            prog.loss = _finite(losses[-1])
+            prog.first_loss = prog.first_loss if prog.first_loss is not None else _finite(losses[0])
+            epochs = _EPOCH.findall(text)
+            prog.epoch = _finite(epochs[-1]) if epochs else prog.epoch
+            prog.sources.append(f"{path.name} metric lines")
+    if not prog.sources:
+        return None
+    if prog.step is not None and prog.total_steps:
+        prog.fraction = round(min(1.0, prog.step / prog.total_steps), 4)
+        if running:
+            if tqdm_eta is not None:
+                prog.eta_s = tqdm_eta
+            elif started_at and prog.step:
+                rate = (time.time() - started_at) / prog.step
+                prog.eta_s = round(max(0.0, (prog.total_steps - prog.step) * rate), 1)
+        else:
+            prog.eta_s = 0.0 if prog.fraction >= 1.0 else None
+    return prog

@@ -1,0 +1,515 @@
+"""Jobs service: plan, launch, follow and cancel jobs that outlive the server.
+
+Public API (`JobService(root: Path | None = None, store: JobStore | None = None)`; defaults are
+`<state_dir>/jobs` and `<state_dir>/jobs.sqlite3`; `get_service()` returns a per-process one):
+
+- `plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan` validate, no side effects
+- `offer(built: BuiltPlan) -> LaunchResult` the plan plus a `confirm_token` bound to it
+- `launch(req, confirm_token: str | None) -> LaunchResult` verify the token (single use), start
+- `launch_approved(built: BuiltPlan) -> LaunchResult` start after the person accepted (elicitation)
+- `submit_argv(argv, *, cwd, command="custom", name=None, env=None, output_dir="",
+  config_bytes=None, model="") -> JobRecord` supervise any argv: the trusted path under
+  `launch`, and the test-only hook for trivial commands. Never reachable from MCP tools.
+- `status(job_id) -> JobStatusView`, `logs(job_id, tail, stream, grep, max_bytes) -> JobLogs`,
+  `list_jobs(status, limit, cursor) -> JobList`, `async wait(job_id, timeout_s, until, on_tick)`
+- `cancel_offer(job_id, force) -> CancelResult`, `cancel(job_id, force, confirm_token,
+  approved=False) -> CancelResult`
+- `prune(older_than_days, dry_run=False) -> list[str]` finished records only
+
+Other backends (clusters) add records with their own `backend`, `cluster`, `backend_job_id` via
+`store.insert` and register a status resolver with `status.register_backend`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from oumi_mcp_server.core import consent
+from oumi_mcp_server.core.blocking import run_blocking
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.jobs import cancel as cancel_mod
+from oumi_mcp_server.jobs import progress, queue, runfolder
+from oumi_mcp_server.jobs import status as status_mod
+from oumi_mcp_server.jobs.logs import tail as tail_file
+from oumi_mcp_server.jobs.models import (
+    FINAL_STATES,
+    LOCAL_BACKEND,
+    TERMINAL_STATES,
+    CancelResult,
+    JobList,
+    JobLogs,
+    JobRecord,
+    JobStatusView,
+    JobSummary,
+    LaunchResult,
+    LogStream,
+)
+from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, binding, build_plan, validate_envs
+from oumi_mcp_server.jobs.store import DB_ENV, DuplicateJobError, JobStore, TokenAlreadyUsedError
+
+WAIT_CAP_S = 300.0
+MAX_TAIL = 10_000
+DEFAULT_MAX_BYTES = 6_000
+MAX_BYTES_CAP = 1_000_000
+MAX_LIST = 200
+_LIST_SCAN_CAP = 5_000
+_JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+Stream = Literal["stdout", "stderr", "both"]
+Until = Literal["done", "running"]
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
+
+
+def new_job_id(command: str) -> str:
+    return f"{command}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+
+
+class JobService:
+    def __init__(self, root: Path | None = None, store: JobStore | None = None) -> None:
+        self.root = root or runfolder.jobs_root()
+        self.store = store or JobStore()
+
+    # ---- launching ----------------------------------------------------------------------
+    def plan(self, req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
+        return build_plan(req, preflight=preflight)
+
+    def offer(self, built: BuiltPlan) -> LaunchResult:
+        tok = consent.issue("launch", binding(built))
+        return LaunchResult(
+            launched=False,
+            plan=built.plan,
+            confirm_token=tok.token,
+            expires_at=_iso(tok.expires_at),
+            message="Nothing started. Show this plan to the user; if they agree, call run_oumi_job "
+            "again with the same arguments and this confirm_token.",
+        )
+
+    def launch(self, req: LaunchRequest, confirm_token: str | None) -> LaunchResult:
+        if not confirm_token:
+            return self.offer(self.plan(req))
+        built = self.plan(req, preflight=False)
+        digest = consent.verify(confirm_token, "launch", binding(built))
+        return self._start(built, digest)
+
+    def launch_approved(self, built: BuiltPlan) -> LaunchResult:
+        return self._start(built, None)
+
+    def _start(self, built: BuiltPlan, token_digest: str | None) -> LaunchResult:
+        p = built.plan
+        argv = list(p.argv)
+        argv[argv.index(p.config)] = "{config}"
+        rec = self.submit_argv(
+            argv,
+            cwd=p.cwd,
+            command=p.command,
+            name=p.job_name,
+            env=built.env,
+            output_dir=p.output_dir,
+            config_bytes=built.config_bytes,
+            model=built.model,
+            source_config=p.config,
+            token_digest=token_digest,
+        )
+        return LaunchResult(
+            launched=True,
+            job=self.status(rec.id),
+            message=f"Started {rec.id}. Follow it with wait_for_job or get_job_status.",
+        )
+
+    def submit_argv(
+        self,
+        argv: list[str],
+        *,
+        cwd: str,
+        command: str = "custom",
+        name: str | None = None,
+        env: dict[str, str] | None = None,
+        output_dir: str = "",
+        config_bytes: bytes | None = None,
+        model: str = "",
+        source_config: str = "",
+        token_digest: str | None = None,
+    ) -> JobRecord:
+        """Record and queue `argv` (`{config}` is replaced by the run folder's config snapshot)."""
+        extra_env = validate_envs(env)
+        job_id = new_job_id(command)
+        run_dir = runfolder.create_run_dir(self.root, job_id)
+        config_path = ""
+        if config_bytes is not None:
+            snap = run_dir / runfolder.CONFIG
+            snap.write_bytes(config_bytes)
+            config_path = str(snap)
+        argv = [config_path if a == "{config}" else a for a in argv]
+        runfolder.write_json_atomic(
+            run_dir / runfolder.SPEC,
+            {"argv": argv, "cwd": cwd, "env": dict(os.environ) | extra_env},
+        )
+        now = time.time()
+        runfolder.write_state(run_dir, {"phase": "queued", "queued_at": now})
+        rec = JobRecord(
+            id=job_id,
+            name=name or command,
+            command=command,
+            backend=LOCAL_BACKEND,
+            backend_job_id=job_id,
+            submitted_at=now,
+            run_dir=str(run_dir),
+            output_dir=output_dir,
+            model=model,
+            config_path=config_path,
+            source_config=source_config,
+            cwd=cwd,
+            argv=argv,
+        )
+        try:
+            self.store.insert(rec, consumed_token=token_digest)
+        except TokenAlreadyUsedError:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise ServiceError(
+                "confirm_token_used",
+                "This confirm_token already launched a job.",
+                "Call run_oumi_job without confirm_token for a new plan.",
+            ) from None
+        except DuplicateJobError:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        queue.enqueue(self.root, job_id)
+        return rec
+
+    # ---- following -----------------------------------------------------------------------
+    def record(self, job_id: str) -> JobRecord:
+        rec = self.store.get(job_id) if _JOB_ID.match(job_id or "") else None
+        if rec is None:
+            raise ServiceError(
+                "unknown_job",
+                f"No job with id {job_id[:80]!r}.",
+                "list_jobs shows the known job ids.",
+            )
+        return rec
+
+    def status(self, job_id: str) -> JobStatusView:
+        return self._view(self.record(job_id))
+
+    def _view(self, rec: JobRecord, with_progress: bool = True) -> JobStatusView:
+        res = status_mod.resolve(rec)
+        if (
+            res.status in FINAL_STATES
+            and rec.final_status is None
+            and res.source.startswith("exit")
+        ):
+            self.store.set_final_status(rec.id, res.status)
+        prog = None
+        if with_progress and rec.run_dir and res.status != "queued":
+            run_dir = Path(rec.run_dir)
+            prog = progress.parse(
+                Path(rec.output_dir) if rec.output_dir else None,
+                [run_dir / runfolder.STDERR, run_dir / runfolder.STDOUT],
+                res.started_at,
+                running=res.status == "running",
+            )
+        duration = None
+        if res.started_at:
+            duration = round((res.ended_at or res.observed_at) - res.started_at, 1)
+        return JobStatusView(
+            job_id=rec.id,
+            name=rec.name,
+            command=rec.command,
+            status=res.status,
+            backend=rec.backend,
+            cluster=rec.cluster,
+            exit_code=res.exit_code,
+            signal=res.signal,
+            reason=res.reason,
+            error_lines=res.error_lines,
+            submitted_at=_iso(rec.submitted_at) or "",
+            started_at=_iso(res.started_at),
+            ended_at=_iso(res.ended_at),
+            duration_s=duration,
+            progress=prog,
+            run_dir=rec.run_dir,
+            output_dir=rec.output_dir,
+            model=rec.model,
+            observed_at=_iso(res.observed_at) or "",
+            status_source=res.source,
+        )
+
+    def logs(
+        self,
+        job_id: str,
+        tail: int = 200,
+        stream: Stream = "both",
+        grep: str | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> JobLogs:
+        if not 1 <= tail <= MAX_TAIL:
+            raise ServiceError(
+                "bad_tail",
+                f"tail must be between 1 and {MAX_TAIL}, got {tail}.",
+                "Ask for the last 50-500 lines; use grep to find older ones.",
+            )
+        if not 256 <= max_bytes <= MAX_BYTES_CAP:
+            raise ServiceError(
+                "bad_max_bytes",
+                f"max_bytes must be between 256 and {MAX_BYTES_CAP}.",
+                f"The default is {DEFAULT_MAX_BYTES}.",
+            )
+        if stream not in ("stdout", "stderr", "both"):
+            raise ServiceError(
+                "bad_stream", f"Unknown stream {stream!r}.", "Use stdout, stderr or both."
+            )
+        pattern = None
+        if grep is not None:
+            if not grep or len(grep) > 200:
+                raise ServiceError(
+                    "bad_grep", "grep must be 1-200 characters.", "Pass a short regex."
+                )
+            try:
+                pattern = re.compile(grep)
+            except re.error as exc:
+                raise ServiceError(
+                    "bad_grep", f"grep is not a valid regex: {exc}.", "Fix the pattern."
+                ) from None
+        rec = self.record(job_id)
+        names: list[Literal["stdout", "stderr"]] = (
+            ["stdout", "stderr"] if stream == "both" else [stream]
+        )
+        budget = max_bytes // len(names)
+        streams = []
+        for name in names:
+            path = Path(rec.run_dir) / (runfolder.STDOUT if name == "stdout" else runfolder.STDERR)
+            t = tail_file(path, tail, budget, pattern)
+            streams.append(
+                LogStream(
+                    stream=name,
+                    text=t.text,
+                    lines=t.lines,
+                    file_size=t.file_size,
+                    truncated=t.truncated,
+                )
+            )
+        return JobLogs(
+            job_id=rec.id,
+            status=status_mod.resolve(rec).status,
+            streams=streams,
+            truncated=any(s.truncated for s in streams),
+            grep=grep,
+        )
+
+    def list_jobs(
+        self, status: str | None = None, limit: int = 20, cursor: str | None = None
+    ) -> JobList:
+        if not 1 <= limit <= MAX_LIST:
+            raise ServiceError("bad_limit", f"limit must be between 1 and {MAX_LIST}.", "Use 20.")
+        before = _decode_cursor(cursor) if cursor else None
+        unfinished = status in ("queued", "running")
+        out: list[JobSummary] = []
+        scanned = 0
+        last: JobRecord | None = None
+        while len(out) < limit and scanned < _LIST_SCAN_CAP:
+            batch = self.store.page(
+                before=before, limit=100 if status else limit, unfinished_only=unfinished
+            )
+            if not batch:
+                break
+            for rec in batch:
+                if len(out) >= limit:
+                    break
+                scanned += 1
+                last = rec
+                view = self._view(rec)
+                if status and view.status != status:
+                    continue
+                p = view.progress
+                out.append(
+                    JobSummary(
+                        job_id=rec.id,
+                        name=rec.name,
+                        command=rec.command,
+                        status=view.status,
+                        backend=rec.backend,
+                        submitted_at=view.submitted_at,
+                        exit_code=view.exit_code,
+                        step=p.step if p else None,
+                        total_steps=p.total_steps if p else None,
+                        loss=p.loss if p else None,
+                    )
+                )
+            if last is not None:
+                before = (last.submitted_at, last.id)
+        more = last is not None and bool(
+            self.store.page(before=before, limit=1, unfinished_only=unfinished)
+        )
+        return JobList(
+            jobs=out,
+            next_cursor=_encode_cursor(*before) if more and before else None,
+            total_stored=self.store.count(),
+        )
+
+    async def wait(
+        self,
+        job_id: str,
+        timeout_s: float,
+        until: Until,
+        on_tick: Callable[[JobStatusView], Awaitable[None]] | None = None,
+        poll_s: float = 1.0,
+    ) -> JobStatusView:
+        """Block at most `timeout_s` (capped at 300 s) until the job is done (or running)."""
+        if until not in ("done", "running"):
+            raise ServiceError("bad_until", f"Unknown until {until!r}.", "Use done or running.")
+        if not 0 <= timeout_s <= WAIT_CAP_S:
+            timeout_s = min(max(timeout_s, 0.0), WAIT_CAP_S)
+        await run_blocking(self.record, job_id)
+        end = time.monotonic() + timeout_s
+        while True:
+            view = await run_blocking(self.status, job_id)
+            if on_tick is not None:
+                await on_tick(view)
+            done = view.status in TERMINAL_STATES or view.status == "unknown"
+            if done or (until == "running" and view.status != "queued") or time.monotonic() >= end:
+                return view
+            await _sleep(min(poll_s, max(0.0, end - time.monotonic())))
+
+    # ---- cancelling ----------------------------------------------------------------------
+    def _cancel_binding(self, rec: JobRecord, force: bool) -> dict[str, object]:
+        return {"action": "cancel", "job_id": rec.id, "backend": rec.backend, "force": bool(force)}
+
+    def cancel_offer(self, job_id: str, force: bool = False) -> CancelResult:
+        rec = self.record(job_id)
+        view = self._view(rec, with_progress=False)
+        if view.status in TERMINAL_STATES:
+            return _already_ended(view)
+        tok = consent.issue("cancel", self._cancel_binding(rec, force))
+        how = "SIGKILL now" if force else "SIGTERM, then SIGKILL after 10 s"
+        return CancelResult(
+            job_id=rec.id,
+            cancelled=False,
+            status=view.status,
+            confirm_token=tok.token,
+            expires_at=_iso(tok.expires_at),
+            message=f"Nothing stopped yet. Cancelling {rec.id} ({view.status}) stops its whole "
+            f"process group ({how}). Ask the user, then call cancel_job with this confirm_token.",
+        )
+
+    def describe_cancel(self, job_id: str, force: bool = False) -> str:
+        rec = self.record(job_id)
+        return (
+            f"Cancel job {rec.id} ({rec.command}, {rec.name})? Its processes will be "
+            f"{'killed at once' if force else 'stopped (SIGTERM, then SIGKILL after 10 s)'}."
+        )
+
+    def cancel(
+        self,
+        job_id: str,
+        force: bool = False,
+        confirm_token: str | None = None,
+        approved: bool = False,
+    ) -> CancelResult:
+        rec = self.record(job_id)
+        view = self._view(rec, with_progress=False)
+        if view.status in TERMINAL_STATES:
+            return _already_ended(view)
+        if not approved:
+            if not confirm_token:
+                return self.cancel_offer(job_id, force)
+            consent.verify(confirm_token, "cancel", self._cancel_binding(rec, force))
+        if rec.backend != LOCAL_BACKEND:
+            raise ServiceError(
+                "cancel_unsupported",
+                f"Cancel for backend {rec.backend!r} is not available here.",
+                "Cancel it with the tool that launched it.",
+            )
+        outcome = cancel_mod.cancel_local(
+            Path(rec.run_dir), rec.id, 0.0 if force else cancel_mod.DEFAULT_GRACE_S
+        )
+        after = self._view(rec, with_progress=False)
+        msg = (
+            "Cancelled while queued; it never started."
+            if outcome.was_queued
+            else (
+                "Cancelled; no process of the job is left."
+                if not outcome.remaining_pids
+                else f"Signalled, but processes {outcome.remaining_pids} are still alive."
+            )
+        )
+        return CancelResult(
+            job_id=rec.id,
+            cancelled=after.status == "cancelled",
+            status=after.status,
+            message=msg,
+            remaining_pids=outcome.remaining_pids,
+        )
+
+    # ---- housekeeping --------------------------------------------------------------------
+    def prune(self, older_than_days: float, dry_run: bool = False) -> list[str]:
+        """Delete records (and run folders) of finished jobs submitted before the cutoff."""
+        cutoff = time.time() - older_than_days * 86400
+        doomed: list[JobRecord] = []
+        for rec in self.store.finished_before(cutoff):
+            res = status_mod.resolve(rec)
+            if res.status in FINAL_STATES or (
+                res.status == "lost" and rec.backend == LOCAL_BACKEND
+            ):
+                doomed.append(rec)
+        if not dry_run:
+            self.store.delete([r.id for r in doomed])
+            for rec in doomed:
+                run_dir = Path(rec.run_dir)
+                if rec.backend == LOCAL_BACKEND and run_dir.parent == runfolder.runs_dir(self.root):
+                    shutil.rmtree(run_dir, ignore_errors=True)
+        return [r.id for r in doomed]
+
+
+def _already_ended(view: JobStatusView) -> CancelResult:
+    return CancelResult(
+        job_id=view.job_id,
+        cancelled=False,
+        status=view.status,
+        message=f"Job already ended ({view.status}); nothing changed.",
+    )
+
+
+def _encode_cursor(ts: float, job_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{ts!r}|{job_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        ts, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return float(ts), job_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ServiceError(
+            "bad_cursor", "cursor is not one list_jobs returned.", "Omit it to start over."
+        ) from None
+
+
+async def _sleep(seconds: float) -> None:
+    import anyio
+
+    await anyio.sleep(seconds)
+
+
+_service: JobService | None = None
+_service_key: tuple[str, str] = ("", "")
+
+
+def get_service() -> JobService:
+    """One service per process and state directory (tests switch state dirs)."""
+    global _service, _service_key
+    from oumi_mcp_server.core.paths import state_dir
+
+    key = (str(state_dir()), os.environ.get(DB_ENV, ""))
+    if _service is None or key != _service_key:
+        _service, _service_key = JobService(), key
+    return _service

@@ -1,0 +1,359 @@
+"""The job store: SQLite in WAL mode, safe for several server processes at once.
+
+A record holds identity and history (`models.JobRecord`), never a cached status. The one
+exception is `final_status`, written once when a job's exit record says completed, failed or
+cancelled: that outcome can never change, and remembering it lets list filters skip finished jobs.
+Schema changes are numbered migrations (`PRAGMA user_version`). On first open the JSON registry
+of earlier Oumi MCP servers is imported once, read-only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from oumi_mcp_server.jobs.models import LOCAL_BACKEND, JobRecord
+
+logger = logging.getLogger(__name__)
+
+DB_ENV = "OUMI_MCP_JOBS_DB"
+LEGACY_IMPORT_KEY = "legacy_json_imported"
+
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        command TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        cluster TEXT NOT NULL DEFAULT '',
+        backend_job_id TEXT NOT NULL,
+        submitted_at REAL NOT NULL,
+        run_dir TEXT NOT NULL,
+        output_dir TEXT NOT NULL DEFAULT '',
+        model TEXT NOT NULL DEFAULT '',
+        config_path TEXT NOT NULL DEFAULT '',
+        source_config TEXT NOT NULL DEFAULT '',
+        cwd TEXT NOT NULL DEFAULT '',
+        argv TEXT NOT NULL DEFAULT '[]',
+        origin TEXT NOT NULL DEFAULT 'mcp',
+        legacy_status TEXT,
+        final_status TEXT,
+        extra TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (backend, cluster, backend_job_id)
+    );
+    CREATE INDEX jobs_newest ON jobs (submitted_at DESC, id DESC);
+    CREATE TABLE consumed_tokens (digest TEXT PRIMARY KEY, used_at REAL NOT NULL);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+)
+
+_COLUMNS = (
+    "id",
+    "name",
+    "command",
+    "backend",
+    "cluster",
+    "backend_job_id",
+    "submitted_at",
+    "run_dir",
+    "output_dir",
+    "model",
+    "config_path",
+    "source_config",
+    "cwd",
+    "argv",
+    "origin",
+    "legacy_status",
+    "final_status",
+    "extra",
+)
+_INSERT = (
+    f"INSERT INTO jobs ({','.join(_COLUMNS)}) "  # noqa: S608 (constant column names)
+    f"VALUES ({','.join('?' for _ in _COLUMNS)})"
+)
+
+
+def default_db_path() -> Path:
+    from oumi_mcp_server.core.paths import state_dir
+
+    value = os.environ.get(DB_ENV)
+    return Path(value).expanduser() if value else state_dir() / "jobs.sqlite3"
+
+
+def legacy_registry_paths() -> list[Path]:
+    """Where earlier Oumi MCP servers kept their JSON registry (both known spellings)."""
+    home = Path.home()
+    return [
+        home / ".cache" / "oumi-mcp" / "oumi-jobs.json",
+        home / ".oumi" / "mcp" / "oumi-jobs.json",
+    ]
+
+
+class DuplicateJobError(Exception):
+    """The id, or the (backend, cluster, backend job id) triple, is already stored."""
+
+
+class TokenAlreadyUsedError(Exception):
+    """A consent token may launch one job only."""
+
+
+def _row_to_record(row: sqlite3.Row) -> JobRecord:
+    return JobRecord(
+        id=row["id"],
+        name=row["name"],
+        command=row["command"],
+        backend=row["backend"],
+        cluster=row["cluster"],
+        backend_job_id=row["backend_job_id"],
+        submitted_at=row["submitted_at"],
+        run_dir=row["run_dir"],
+        output_dir=row["output_dir"],
+        model=row["model"],
+        config_path=row["config_path"],
+        source_config=row["source_config"],
+        cwd=row["cwd"],
+        argv=json.loads(row["argv"]),
+        origin=row["origin"],
+        legacy_status=row["legacy_status"],
+        final_status=row["final_status"],
+        extra=json.loads(row["extra"]),
+    )
+
+
+def _record_values(rec: JobRecord) -> tuple[Any, ...]:
+    return (
+        rec.id,
+        rec.name,
+        rec.command,
+        rec.backend,
+        rec.cluster,
+        rec.backend_job_id,
+        rec.submitted_at,
+        rec.run_dir,
+        rec.output_dir,
+        rec.model,
+        rec.config_path,
+        rec.source_config,
+        rec.cwd,
+        rec.argv_json(),
+        rec.origin,
+        rec.legacy_status,
+        rec.final_status,
+        json.dumps(rec.extra),
+    )
+
+
+class JobStore:
+    """Open (and migrate) the store at `path`; every method opens a short-lived connection."""
+
+    def __init__(self, path: Path | None = None, *, import_legacy: bool = True) -> None:
+        self.path = path or default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+        if import_legacy:
+            self.import_legacy(legacy_registry_paths())
+
+    @contextmanager
+    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            if write:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            else:
+                yield conn
+        finally:
+            conn.close()
+
+    def _migrate(self) -> None:
+        with self._connect() as conn:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+        with self._connect(write=True) as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(_MIGRATIONS, start=1):
+                if number > version:
+                    for statement in filter(str.strip, script.split(";")):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version={number}")
+        with suppress(OSError):
+            self.path.chmod(0o600)
+
+    def schema_version(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def insert(self, rec: JobRecord, *, consumed_token: str | None = None) -> None:
+        """Store a new record; with `consumed_token`, spend that token in the same transaction."""
+        try:
+            with self._connect(write=True) as conn:
+                if consumed_token is not None:
+                    try:
+                        conn.execute(
+                            "INSERT INTO consumed_tokens VALUES (?, ?)",
+                            (consumed_token, time.time()),
+                        )
+                    except sqlite3.IntegrityError:
+                        raise TokenAlreadyUsedError(consumed_token) from None
+                conn.execute(_INSERT, _record_values(rec))
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateJobError(rec.id) from exc
+
+    def get(self, job_id: str) -> JobRecord | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _row_to_record(row) if row else None
+
+    def exists(self, job_id: str) -> bool:
+        with self._connect() as conn:
+            return conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone() is not None
+
+    def find_backend_job(self, backend: str, cluster: str, backend_job_id: str) -> JobRecord | None:
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT * FROM jobs WHERE backend = ? AND cluster = ? AND backend_job_id = ?",
+                (backend, cluster, backend_job_id),
+            ).fetchone()
+        return _row_to_record(row) if row else None
+
+    def page(
+        self, *, before: tuple[float, str] | None, limit: int, unfinished_only: bool = False
+    ) -> list[JobRecord]:
+        """Newest first, strictly older than `before` (submitted_at, id)."""
+        where, args = [], []
+        if before is not None:
+            where.append("(submitted_at < ? OR (submitted_at = ? AND id < ?))")
+            args += [before[0], before[0], before[1]]
+        if unfinished_only:
+            where.append("final_status IS NULL")
+        sql = "SELECT * FROM jobs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY submitted_at DESC, id DESC LIMIT ?"
+        with self._connect() as conn:
+            rows = conn.execute(sql, (*args, limit)).fetchall()
+        return [_row_to_record(r) for r in rows]
+
+    def count(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+
+    def set_final_status(self, job_id: str, status: str) -> None:
+        with self._connect(write=True) as conn:
+            conn.execute(
+                "UPDATE jobs SET final_status = ? WHERE id = ? AND final_status IS NULL",
+                (status, job_id),
+            )
+
+    def update_extra(self, job_id: str, **fields: Any) -> None:
+        """Merge backend-specific fields (cluster backends keep launch details here)."""
+        with self._connect(write=True) as conn:
+            row = conn.execute("SELECT extra FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return
+            extra = json.loads(row["extra"]) | fields
+            conn.execute("UPDATE jobs SET extra = ? WHERE id = ?", (json.dumps(extra), job_id))
+
+    def delete(self, job_ids: list[str]) -> int:
+        with self._connect(write=True) as conn:
+            return sum(
+                conn.execute("DELETE FROM jobs WHERE id = ?", (j,)).rowcount for j in job_ids
+            )
+
+    def finished_before(self, cutoff: float, limit: int = 10_000) -> list[JobRecord]:
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT * FROM jobs WHERE submitted_at < ? ORDER BY submitted_at LIMIT ?",
+                (cutoff, limit),
+            ).fetchall()
+        return [_row_to_record(r) for r in rows]
+
+    def meta(self, key: str) -> str | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row["value"]) if row else None
+
+    def import_legacy(self, paths: list[Path]) -> int:
+        """Import earlier servers' JSON registries once (read-only); returns records added."""
+        if self.meta(LEGACY_IMPORT_KEY) is not None:
+            return 0
+        added = 0
+        with self._connect(write=True) as conn:
+            if conn.execute("SELECT 1 FROM meta WHERE key = ?", (LEGACY_IMPORT_KEY,)).fetchone():
+                return 0
+            for path in paths:
+                for rec in _read_legacy(path):
+                    cur = conn.execute(
+                        _INSERT.replace("INSERT", "INSERT OR IGNORE", 1), _record_values(rec)
+                    )
+                    added += cur.rowcount
+            conn.execute(
+                "INSERT INTO meta VALUES (?, ?)",
+                (LEGACY_IMPORT_KEY, json.dumps({"at": time.time(), "added": added})),
+            )
+        if added:
+            logger.info("imported %d job records from the legacy JSON registry", added)
+        return added
+
+
+def _parse_time(value: Any) -> float:
+    from datetime import UTC, datetime
+
+    try:
+        ts = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).timestamp()
+
+
+def _read_legacy(path: Path) -> list[JobRecord]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        logger.warning("legacy registry %s unreadable, skipped: %s", path, exc)
+        return []
+    out: list[JobRecord] = []
+    for entry in data if isinstance(data, list) else []:
+        if not isinstance(entry, dict) or not entry.get("job_id"):
+            continue
+        job_id = str(entry["job_id"])
+        cloud = str(entry.get("cloud") or "local")
+        backend = LOCAL_BACKEND if cloud == "local" else "launcher"
+        status = entry.get("status")
+        out.append(
+            JobRecord(
+                id=job_id,
+                name=job_id,
+                command=str(entry.get("command") or ""),
+                backend=backend,
+                cluster=str(entry.get("cluster_name") or ""),
+                backend_job_id=job_id,
+                submitted_at=_parse_time(entry.get("submit_time")),
+                run_dir=str(entry.get("log_dir") or ""),
+                output_dir=str(entry.get("output_dir") or ""),
+                model=str(entry.get("model_name") or ""),
+                config_path=str(entry.get("config_path") or ""),
+                source_config=str(entry.get("config_path") or ""),
+                origin=f"legacy:{path}",
+                legacy_status=str(status).lower() if status else None,
+                extra={"cloud": cloud},
+            )
+        )
+    return out
