@@ -6,6 +6,7 @@ Public API (`JobService(root: Path | None = None, store: JobStore | None = None)
 - `plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan` validate, no side effects
 - `offer(built: BuiltPlan) -> LaunchResult` the plan plus a `confirm_token` bound to it
 - `launch(req, confirm_token: str | None) -> LaunchResult` verify the token (single use), start
+- `launch_confirmed(built, confirm_token) -> LaunchResult` the same for an already built plan
 - `launch_approved(built: BuiltPlan) -> LaunchResult` start after the person accepted (elicitation)
 - `submit_argv(argv, *, cwd, command="custom", name=None, env=None, output_dir="",
   config_bytes=None, model="") -> JobRecord` supervise any argv: the trusted path under
@@ -99,7 +100,10 @@ class JobService:
     def launch(self, req: LaunchRequest, confirm_token: str | None) -> LaunchResult:
         if not confirm_token:
             return self.offer(self.plan(req))
-        built = self.plan(req, preflight=False)
+        return self.launch_confirmed(self.plan(req, preflight=False), confirm_token)
+
+    def launch_confirmed(self, built: BuiltPlan, confirm_token: str | None) -> LaunchResult:
+        """Start `built` if `confirm_token` was issued for exactly this plan and is unused."""
         digest = consent.verify(confirm_token, "launch", binding(built))
         return self._start(built, digest)
 

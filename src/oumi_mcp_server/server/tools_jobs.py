@@ -1,9 +1,279 @@
-"""MCP tools for the jobs capability."""
+"""MCP tools over local jobs: launch (plan, then consent), status, logs, list, wait, cancel.
+
+Consent: when the client declares elicitation, `run_oumi_job` and `cancel_job` ask the person
+(resolvers below, which work on both the handshake and the input-required protocols) and their
+accept is the consent; otherwise the first call returns a plan and a `confirm_token` bound to it.
+"""
 
 from __future__ import annotations
 
-from mcp.server.mcpserver import MCPServer
+import json
+from collections.abc import Callable
+from typing import Annotated, Literal, TypeVar
+
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    Context,
+    Elicit,
+    ElicitationResult,
+    MCPServer,
+    Resolve,
+)
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from oumi_mcp_server.core.blocking import run_blocking
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.jobs.models import CancelResult, JobList, JobLogs, JobStatusView, LaunchResult
+from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, render
+from oumi_mcp_server.jobs.service import WAIT_CAP_S, get_service
+from oumi_mcp_server.server.errors import structured_errors
+
+_READ = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+Command = Literal[
+    "train", "evaluate", "eval", "infer", "synth", "analyze", "judge", "quantize", "tune"
+]
+Override = str | int | float | bool | None
+T = TypeVar("T")
+JobId = Annotated[str, Field(description="Job id from run_oumi_job or list_jobs.")]
+
+
+class LaunchConsent(BaseModel):
+    launch: bool = Field(description="Start this job now.")
+
+
+class CancelConsent(BaseModel):
+    cancel: bool = Field(description="Stop this job now.")
+
+
+def _can_elicit(ctx: Context) -> bool:
+    caps = ctx.client_capabilities
+    el = caps.elicitation if caps is not None else None
+    return el is not None and (el.form is not None or el.url is None)
+
+
+async def _build_plan(
+    command: str,
+    config: str,
+    client_cwd: str,
+    overrides: dict[str, Override] | None,
+    job_name: str | None,
+    envs: dict[str, str] | None,
+    nproc: int,
+    confirm_token: str | None,
+) -> BuiltPlan:
+    req = LaunchRequest(command, config, client_cwd, overrides, job_name, envs, nproc)
+    try:
+        return await run_blocking(get_service().plan, req, preflight=not confirm_token)
+    except ServiceError as exc:
+        raise ToolError(exc.to_json()) from None
+
+
+async def _ask_launch(
+    ctx: Context,
+    confirm_token: str | None,
+    plan: Annotated[BuiltPlan, Resolve(_build_plan)],
+) -> Elicit[LaunchConsent] | None:
+    if confirm_token or not _can_elicit(ctx):
+        return None
+    return Elicit(render(plan.plan), LaunchConsent)
+
+
+async def _ask_cancel(
+    ctx: Context, job_id: str, force: bool, confirm_token: str | None
+) -> Elicit[CancelConsent] | None:
+    if confirm_token or not _can_elicit(ctx):
+        return None
+    try:
+        view = await run_blocking(get_service().status, job_id)
+        if view.status in ("completed", "failed", "cancelled", "lost", "unknown"):
+            return None
+        text = await run_blocking(get_service().describe_cancel, job_id, force)
+    except ServiceError as exc:
+        raise ToolError(exc.to_json()) from None
+    return Elicit(text, CancelConsent)
+
+
+def _resource_call(fn: Callable[..., T], *args: object) -> T:
+    try:
+        return fn(*args)
+    except ServiceError as exc:
+        raise ResourceError(exc.to_json()) from None
 
 
 def register(app: MCPServer) -> None:
-    """Add this capability's tools and resources to `app`."""
+    """Add the job tools and resources to `app`."""
+
+    @app.tool(
+        annotations=ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=False,
+            idempotent_hint=False,
+            open_world_hint=False,
+        )
+    )
+    @structured_errors
+    async def run_oumi_job(
+        command: Annotated[Command, Field(description="oumi command to run.")],
+        config: Annotated[str, Field(description="YAML config path, relative to client_cwd.")],
+        client_cwd: Annotated[str, Field(description="Absolute path of the user's project.")],
+        plan: Annotated[BuiltPlan, Resolve(_build_plan)],
+        consent: Annotated[ElicitationResult[LaunchConsent], Resolve(_ask_launch)],
+        overrides: Annotated[
+            dict[str, Override] | None,
+            Field(description="Config overrides, e.g. {'training.max_steps': 10}."),
+        ] = None,
+        job_name: Annotated[
+            str | None, Field(description="Short label: letters, digits, ._-")
+        ] = None,
+        envs: Annotated[dict[str, str] | None, Field(description="Extra env vars.")] = None,
+        nproc: Annotated[int, Field(description="Local GPUs; >1 runs torchrun.")] = 1,
+        confirm_token: Annotated[
+            str | None, Field(description="Token from the plan the user approved.")
+        ] = None,
+    ) -> LaunchResult:
+        """Launch an oumi job locally, supervised so it outlives this server. The first call returns
+        the plan and a confirm_token (or asks the user directly); call again with the token."""
+        service = get_service()
+        if not isinstance(consent, AcceptedElicitation):
+            return LaunchResult(
+                launched=False,
+                plan=plan.plan,
+                message=f"The user did not approve ({consent.action}); nothing started.",
+            )
+        if isinstance(consent.data, LaunchConsent):
+            if not consent.data.launch:
+                return LaunchResult(
+                    launched=False,
+                    plan=plan.plan,
+                    message="The user did not approve; nothing started.",
+                )
+            return await run_blocking(service.launch_approved, plan)
+        if confirm_token:
+            return await run_blocking(service.launch_confirmed, plan, confirm_token)
+        return await run_blocking(service.offer, plan)
+
+    @app.tool(annotations=_READ)
+    @structured_errors
+    async def get_job_status(job_id: JobId) -> JobStatusView:
+        """Live status of a job: state, exit code, timing, progress (step, loss, ETA), errors."""
+        return await run_blocking(get_service().status, job_id)
+
+    @app.tool(annotations=_READ)
+    @structured_errors
+    async def get_job_logs(
+        job_id: JobId,
+        tail: Annotated[int, Field(description="Last N lines, 1-10000.")] = 200,
+        stream: Annotated[
+            Literal["stdout", "stderr", "both"], Field(description="Which log.")
+        ] = "both",
+        grep: Annotated[str | None, Field(description="Regex; only matching lines.")] = None,
+        max_bytes: Annotated[int, Field(description="Answer size cap, 256-1000000.")] = 6000,
+    ) -> JobLogs:
+        """The end of a job's stdout/stderr, bounded; `truncated` says older lines were left out."""
+        return await run_blocking(get_service().logs, job_id, tail, stream, grep, max_bytes)
+
+    @app.tool(annotations=_READ)
+    @structured_errors
+    async def list_jobs(
+        status: Annotated[
+            Literal["queued", "running", "completed", "failed", "cancelled", "lost", "unknown"]
+            | None,
+            Field(description="Only jobs in this state."),
+        ] = None,
+        limit: Annotated[int, Field(description="Page size, 1-200.")] = 20,
+        cursor: Annotated[
+            str | None, Field(description="next_cursor of the previous page.")
+        ] = None,
+    ) -> JobList:
+        """Jobs, newest first, with live status."""
+        return await run_blocking(get_service().list_jobs, status, limit, cursor)
+
+    @app.tool(annotations=_READ)
+    @structured_errors
+    async def wait_for_job(
+        job_id: JobId,
+        ctx: Context,
+        timeout_s: Annotated[float, Field(description="Max seconds to block (cap 300).")] = 120,
+        until: Annotated[Literal["done", "running"], Field(description="Stop condition.")] = "done",
+    ) -> JobStatusView:
+        """Block until the job ends (or starts running) or timeout_s passes, reporting progress."""
+        sent: dict[str, float | str] = {"value": -1.0, "key": ""}
+
+        async def tick(view: JobStatusView) -> None:
+            p = view.progress
+            step = float(p.step) if p and p.step is not None else 0.0
+            key = f"{view.status}:{step}"
+            if key == sent["key"]:
+                return
+            value = max(step, float(sent["value"]) + 0.001)
+            sent.update(value=value, key=key)
+            total = float(p.total_steps) if p and p.total_steps else None
+            loss = f", loss {p.loss:.4g}" if p and p.loss is not None else ""
+            await ctx.report_progress(value, total, f"{view.status}{loss}")
+
+        return await get_service().wait(job_id, min(timeout_s, WAIT_CAP_S), until, tick)
+
+    @app.tool(
+        annotations=ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=True,
+            open_world_hint=False,
+        )
+    )
+    @structured_errors
+    async def cancel_job(
+        job_id: JobId,
+        consent: Annotated[ElicitationResult[CancelConsent], Resolve(_ask_cancel)],
+        force: Annotated[bool, Field(description="Kill at once, no grace period.")] = False,
+        confirm_token: Annotated[
+            str | None, Field(description="Token from the first call.")
+        ] = None,
+    ) -> CancelResult:
+        """Stop a job and every process it started. The first call returns a confirm_token (or asks
+        the user directly); an ended job is reported as is."""
+        service = get_service()
+        if not isinstance(consent, AcceptedElicitation):
+            view = await run_blocking(service.status, job_id)
+            return CancelResult(
+                job_id=job_id,
+                cancelled=False,
+                status=view.status,
+                message=f"The user did not approve ({consent.action}); nothing changed.",
+            )
+        if isinstance(consent.data, CancelConsent):
+            if not consent.data.cancel:
+                view = await run_blocking(service.status, job_id)
+                return CancelResult(
+                    job_id=job_id,
+                    cancelled=False,
+                    status=view.status,
+                    message="The user did not approve; nothing changed.",
+                )
+            return await run_blocking(service.cancel, job_id, force, None, True)
+        return await run_blocking(service.cancel, job_id, force, confirm_token)
+
+    @app.resource("jobs://running", mime_type="application/json")
+    async def running_jobs() -> str:
+        """Jobs running now."""
+        result = await run_blocking(get_service().list_jobs, "running", 50, None)
+        return result.model_dump_json()
+
+    @app.resource("jobs://{job_id}", mime_type="application/json")
+    async def job_resource(job_id: str) -> str:
+        """Status of one job."""
+        view = await run_blocking(_resource_call, get_service().status, job_id)
+        return json.dumps(view.model_dump(mode="json"))
+
+    @app.resource("jobs://{job_id}/logs", mime_type="text/plain")
+    async def job_logs_resource(job_id: str) -> str:
+        """The last 200 lines of a job's stdout and stderr."""
+        logs = await run_blocking(_resource_call, get_service().logs, job_id)
+        return "\n".join(
+            f"== {s.stream}{' (truncated)' if s.truncated else ''} ==\n{s.text}"
+            for s in logs.streams
+        )
