@@ -1,0 +1,63 @@
+"""A real single-node Slurm cluster on localhost for the cluster tests, set up once per session.
+
+`slurm_cluster` runs `slurm/setup_slurm.sh` (root + apt: slurm-wlm, munge, openssh-server) and
+always runs `slurm/teardown_slurm.sh` afterwards. Where the machine cannot host it, the tests
+that need it skip with the reason, never silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from slurm_testbed import SlurmTestCluster
+
+HERE = Path(__file__).resolve().parent
+SETUP = HERE / "slurm" / "setup_slurm.sh"
+TEARDOWN = HERE / "slurm" / "teardown_slurm.sh"
+
+
+def _unavailable_reason() -> str | None:
+    if os.name != "posix" or os.geteuid() != 0:
+        return "the localhost Slurm cluster needs root (it runs sshd, munged and slurmd)"
+    tools = ("slurmctld", "slurmd", "munged", "rsync", "ssh")
+    if not all(shutil.which(t) for t in tools) and not shutil.which("apt-get"):
+        return f"the localhost Slurm cluster needs {', '.join(tools)} or apt-get to install them"
+    return None
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k: v for k, v in pairs}
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> Iterator[SlurmTestCluster]:
+    """Start the cluster once for the session; tear it down by pid whatever happens."""
+    reason = _unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    # Not under pytest's basetemp: it is 0700 (the job user must reach its home and sshd its
+    # keys) and other pytest runs on this machine prune old basetemps.
+    state = Path(tempfile.mkdtemp(prefix="oumi-slurm-test-"))
+    try:
+        proc = subprocess.run(["bash", str(SETUP), str(state)], capture_output=True, text=True,
+                              timeout=900, check=False)
+        if proc.returncode != 0:
+            why = proc.stderr.strip()[-800:]
+            pytest.skip(f"the localhost Slurm cluster could not start: {why}")
+        env = _read_env(state / "env")
+        yield SlurmTestCluster(
+            state_dir=state, ssh_alias=env["SLURM_SSH_ALIAS"], user=env["SLURM_SSH_USER"],
+            port=int(env["SLURM_SSH_PORT"]), key=Path(env["SLURM_SSH_KEY"]),
+            slurm_conf=Path(env["SLURM_CONF"]), job_home=Path(env["SLURM_JOB_HOME"]),
+        )
+    finally:
+        subprocess.run(["bash", str(TEARDOWN), str(state)], capture_output=True, timeout=120,
+                       check=False)
+        shutil.rmtree(state, ignore_errors=True)
