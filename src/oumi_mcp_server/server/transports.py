@@ -19,6 +19,16 @@ def is_loopback(host: str) -> bool:
     return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
 
+def allowed_hosts_for(bind: str) -> tuple[str, ...] | None:
+    """Host headers to accept: loopback names, plus the bound name; None (any) for a wildcard."""
+    if is_loopback(bind):
+        return LOOPBACK_HOSTS
+    if bind in ("0.0.0.0", "::", ""):  # noqa: S104 - a wildcard bind is only allowed with a token
+        return None
+    name = f"[{bind}]" if ":" in bind else bind.lower()
+    return (*LOOPBACK_HOSTS, name)
+
+
 def serve_http(host: str, port: int, token: str | None) -> None:
     import uvicorn
     from mcp.server.transport_security import TransportSecuritySettings
@@ -27,11 +37,10 @@ def serve_http(host: str, port: int, token: str | None) -> None:
         raise SystemExit(
             f"Refusing to bind {host} without a bearer token: pass --token or set OUMI_MCP_TOKEN."
         )
-    allowed = LOOPBACK_HOSTS if is_loopback(host) else (*LOOPBACK_HOSTS, host)
     starlette_app = build_server().streamable_http_app(
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         host=host,
     )
-    guarded = HttpGuard(starlette_app, allowed_hosts=allowed, token=token)
+    guarded = HttpGuard(starlette_app, allowed_hosts=allowed_hosts_for(host), token=token)
     logger.info("serving MCP over HTTP on http://%s:%d/mcp", host, port)
     uvicorn.run(guarded, host=host, port=port, log_level="warning", log_config=None)
