@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from oumi_mcp_server import __version__
+from oumi_mcp_server.cli.recipes import sync_configs
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,6 +34,9 @@ def serve(use_http: bool, host: str, port: int, token: str | None, log_level: st
         transports.serve_http(host, port, token)
     else:
         transports.serve_stdio()
+
+
+cli.add_command(sync_configs)
 
 
 def main() -> None:
