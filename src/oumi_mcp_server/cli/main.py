@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from oumi_mcp_server import __version__
+from oumi_mcp_server.cli.doctor import doctor
+from oumi_mcp_server.cli.init import init
 from oumi_mcp_server.cli.recipes import sync_configs
 
 
@@ -37,6 +39,8 @@ def serve(use_http: bool, host: str, port: int, token: str | None, log_level: st
 
 
 cli.add_command(sync_configs)
+cli.add_command(init)
+cli.add_command(doctor)
 
 
 def main() -> None:
