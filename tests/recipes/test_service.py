@@ -147,6 +147,8 @@ def test_get_config_bad_paths(catalog_dir: Path) -> None:
     assert service.get_config(BINARY_YAML, include_content=False).problem.startswith("binary")
     assert _error(service.get_config, "README.md").code == "not_a_recipe"
     assert _error(service.get_config, "").code == "bad_path"
+    too_small = _error(service.get_config, "recipes/smollm/sft/135m/train.yaml", max_chars=0)
+    assert too_small.code == "bad_limit" and "max_chars" in too_small.message
     escape = _error(service.get_config, "../../../../etc/passwd")
     assert escape.code == "unknown_path" and "root:" not in json.dumps(escape.to_dict())
 

@@ -134,9 +134,15 @@ class Catalog:
         return [self.recipes[pos] for pos in ranked], complete
 
     @staticmethod
-    def _tiebreak(recipe: Recipe) -> tuple[int, int, str]:
+    def _tiebreak(recipe: Recipe) -> tuple[bool, bool, int, str]:
+        """Among equals: canonical file names, then the curated `recipes/` tree, then shallow."""
         name = PurePosixPath(recipe.path).name
-        return (0 if name in _CANONICAL_NAMES else 1, recipe.path.count("/"), recipe.path)
+        return (
+            name not in _CANONICAL_NAMES,
+            not recipe.path.startswith("recipes/"),
+            recipe.path.count("/"),
+            recipe.path,
+        )
 
     def _relative(self, path: str) -> str:
         text = path.strip().replace("\\", "/")
@@ -236,12 +242,12 @@ class Catalog:
                 same_task = [r for r in same_task if r.family == family]
             base = norm.rsplit("/", 1)[-1]
 
-            def closeness(r: Recipe) -> tuple[int, bool, tuple[int, int, str]]:
+            def closeness(r: Recipe) -> tuple[int, tuple[bool, bool, int, str]]:
                 name = normalize_model(r.model or "")
                 level = (
                     0 if name == norm or name.endswith("/" + base) else 1 if base[:6] in name else 2
                 )
-                return level, not r.path.startswith("recipes/"), self._tiebreak(r)
+                return level, self._tiebreak(r)
 
             same_task.sort(key=closeness)
         else:

@@ -10,6 +10,7 @@ from oumi_mcp_server.recipes.extract import Recipe
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SPLIT = re.compile(r"[a-z]+|\d+[a-z]*")
+_VERSION = re.compile(r"\d+(?:[._]\d+)+[a-z]?")
 # How much a hit in each field counts: a term naming the model or the folder beats one in prose.
 FIELD_WEIGHTS = {
     "path": 3.0,
@@ -17,22 +18,30 @@ FIELD_WEIGHTS = {
     "family": 3.0,
     "task": 2.5,
     "datasets": 2.0,
+    "job": 2.0,
     "description": 1.0,
 }
 
 
 def tokens(text: str) -> set[str]:
-    """Words of `text`, plus their letter/digit pieces (`llama3` also yields `llama` and `3`)."""
-    words = set(_WORD.findall(text.lower()))
+    """Words of `text`, their letter/digit pieces (`llama3` also yields `llama` and `3`), and
+    versions as one token (`3.1`, `3_1` → `3_1`; `0.6b` → `0_6b`)."""
+    lowered = text.lower()
+    words = set(_WORD.findall(lowered))
     for word in list(words):
         pieces = _SPLIT.findall(word)
         if len(pieces) > 1:
             words.update(pieces)
+    words.update(v.replace(".", "_") for v in _VERSION.findall(lowered))
     return words
 
 
 def query_terms(query: str) -> list[str]:
-    return list(dict.fromkeys(_WORD.findall(query.lower())))
+    """Query words; a version (`llama3.1`, `Qwen2.5`, `0.6B`) stays one term so `3.1` ≠ `3.2`."""
+    lowered = query.lower()
+    versions = [v.replace(".", "_") for v in _VERSION.findall(lowered)]
+    rest = _VERSION.sub(" ", lowered)
+    return list(dict.fromkeys([*_WORD.findall(rest), *versions]))
 
 
 class SearchIndex:
@@ -48,14 +57,16 @@ class SearchIndex:
                 "family": recipe.family or "",
                 "task": recipe.task,
                 "datasets": " ".join(recipe.datasets),
+                "job": f"{recipe.cloud or ''} {recipe.accelerators or ''}",
                 "description": recipe.description,
             }
+            found: dict[str, list[float]] = defaultdict(list)
             for name, text in fields.items():
-                weight = FIELD_WEIGHTS[name]
                 for token in tokens(text):
-                    slot = postings[token]
-                    if slot.get(pos, 0.0) < weight:
-                        slot[pos] = weight
+                    found[token].append(FIELD_WEIGHTS[name])
+            for token, weights in found.items():
+                # The best field counts fully; each further field holding the word adds a little.
+                postings[token][pos] = max(weights) + 0.1 * (sum(weights) - max(weights))
         self._postings = dict(postings)
         self._vocab = sorted(self._postings)
         self.term_hits = lru_cache(maxsize=512)(self._term_hits)

@@ -106,15 +106,16 @@ def summarize(recipe: Recipe) -> RecipeSummary:
     )
 
 
-def _check_limit(limit: int, default_max: int) -> tuple[int, str | None]:
+def _check_limit(limit: int, most: int, name: str = "limit") -> tuple[int, str | None]:
+    """Below 1 is an error; above `most` is clamped, with a note saying so."""
     if limit < 1:
         raise ServiceError(
             "bad_limit",
-            f"limit must be at least 1, got {limit}.",
-            f"Pass a limit between 1 and {default_max}.",
+            f"{name} must be at least 1, got {limit}.",
+            f"Pass a {name} between 1 and {most}.",
         )
-    if limit > default_max:
-        return default_max, f"limit {limit} clamped to {default_max}."
+    if limit > most:
+        return most, f"{name} {limit} clamped to {most}."
     return limit, None
 
 
@@ -166,7 +167,7 @@ def get_config(
 ) -> ConfigAnswer:
     """One recipe by exact path or best match (with the other candidates), its metadata and
     (by default) its YAML, cut at `max_chars` with `truncated` set."""
-    max_chars, _ = _check_limit(max_chars, MAX_CHARS_LIMIT)
+    max_chars, _ = _check_limit(max_chars, MAX_CHARS_LIMIT, "max_chars")
     catalog = get_catalog()
     recipe, exact, others = catalog.get(path)
     file = catalog.root / recipe.path
