@@ -78,9 +78,15 @@ def new_job_id(command: str) -> str:
 
 
 class JobService:
-    def __init__(self, root: Path | None = None, store: JobStore | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        store: JobStore | None = None,
+        cancel_grace_s: float = cancel_mod.DEFAULT_GRACE_S,
+    ) -> None:
         self.root = root or runfolder.jobs_root()
         self.store = store or JobStore()
+        self.cancel_grace_s = cancel_grace_s
 
     # ---- launching ----------------------------------------------------------------------
     def plan(self, req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
@@ -435,7 +441,7 @@ class JobService:
                 "Cancel it with the tool that launched it.",
             )
         outcome = cancel_mod.cancel_local(
-            Path(rec.run_dir), rec.id, 0.0 if force else cancel_mod.DEFAULT_GRACE_S
+            Path(rec.run_dir), rec.id, 0.0 if force else self.cancel_grace_s
         )
         after = self._view(rec, with_progress=False)
         msg = (

@@ -1,0 +1,34 @@
+"""Job tests: a fake oumi, pre-flight off, and every process a test started is stopped."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jobs.jobhelpers import kill_jobs, write_config, write_fake_oumi
+from oumi_mcp_server.jobs.service import JobService
+
+
+@pytest.fixture(autouse=True)
+def _stop_job_processes(isolated_env: Path) -> Iterator[None]:
+    yield
+    kill_jobs(Path(os.environ["OUMI_MCP_STATE_DIR"]))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A user's project folder with a config, and a fast fake `oumi` the jobs will run."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    write_config(proj)
+    monkeypatch.setenv("OUMI_MCP_OUMI_BIN", str(write_fake_oumi(tmp_path)))
+    monkeypatch.setenv("OUMI_MCP_PREFLIGHT", "off")
+    return proj
+
+
+@pytest.fixture
+def service() -> JobService:
+    return JobService()

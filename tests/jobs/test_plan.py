@@ -1,0 +1,105 @@
+"""Launch plans: validation of every argument, secrets redacted, the token bound to the plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.jobs.plan import LaunchRequest, binding, build_plan
+from oumi_mcp_server.jobs.service import JobService
+
+
+def _req(project: Path, **kw: object) -> LaunchRequest:
+    base: dict[str, object] = {
+        "command": "train",
+        "config": "train.yaml",
+        "client_cwd": str(project),
+    }
+    base.update(kw)
+    return LaunchRequest(**base)  # type: ignore[arg-type]
+
+
+def test_plan_shows_what_will_run(project: Path) -> None:
+    built = build_plan(
+        _req(
+            project,
+            overrides={"training.max_steps": 3},
+            job_name="my-run_1.a",
+            envs={"HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz0123", "MY_FLAG": "1"},
+        )
+    )
+    p = built.plan
+    assert p.argv[1:] == ["train", "-c", str(project / "train.yaml"), "--training.max_steps", "3"]
+    assert (
+        p.cwd == str(project)
+        and p.output_dir == str(project / "out")
+        and p.job_name == "my-run_1.a"
+    )
+    assert p.env["HF_TOKEN"] == "<redacted>" and p.env["MY_FLAG"] == "1"
+    assert "hf_abc" not in p.model_dump_json()
+    assert built.env["HF_TOKEN"].startswith("hf_")  # the job still gets the real value
+    assert built.model == "tiny-model" and "skipped" in p.preflight
+
+
+def test_output_dir_override_wins(project: Path) -> None:
+    p = build_plan(_req(project, overrides={"training.output_dir": "/tmp/elsewhere"})).plan
+    assert p.output_dir == "/tmp/elsewhere"
+
+
+def test_binding_changes_with_anything_that_runs(project: Path) -> None:
+    base = binding(build_plan(_req(project)))
+    assert base == binding(build_plan(_req(project)))
+    assert base != binding(build_plan(_req(project, overrides={"training.max_steps": 2})))
+    assert base != binding(build_plan(_req(project, envs={"A": "1"})))
+    (project / "train.yaml").write_text((project / "train.yaml").read_text() + "# edited\n")
+    assert base != binding(build_plan(_req(project)))
+
+
+@pytest.mark.parametrize(
+    ("kw", "code"),
+    [
+        ({"command": "rm"}, "unknown_command"),
+        ({"job_name": "a/b"}, "bad_job_name"),
+        ({"job_name": "../up"}, "bad_job_name"),
+        ({"job_name": "a..b"}, "bad_job_name"),
+        ({"job_name": "x; rm -rf ~"}, "bad_job_name"),
+        ({"job_name": "$(id)"}, "bad_job_name"),
+        ({"job_name": "a" * 10_240}, "bad_job_name"),
+        ({"job_name": ""}, "bad_job_name"),
+        ({"envs": {"A": "x\ny"}}, "bad_env"),
+        ({"envs": {"A": "x\x00y"}}, "bad_env"),
+        ({"envs": {"BAD-NAME": "1"}}, "bad_env"),
+        ({"envs": {"A B": "1"}}, "bad_env"),
+        ({"overrides": {"training.max_steps": "1 && reboot"}}, "bad_override"),
+        ({"config": "missing.yaml"}, "config_not_found"),
+        ({"config": "../outside.yaml"}, "path_outside_workspace"),
+        ({"client_cwd": "relative/dir"}, "bad_client_cwd"),
+        ({"nproc": -1}, "bad_nproc"),
+    ],
+)
+def test_bad_input_is_refused(project: Path, kw: dict[str, object], code: str) -> None:
+    with pytest.raises(ServiceError) as err:
+        build_plan(_req(project, **kw))
+    assert err.value.code == code
+
+
+def test_bad_yaml_is_refused(project: Path) -> None:
+    (project / "bad.yaml").write_text("model: [unclosed\n")
+    (project / "list.yaml").write_text("- a\n- b\n")
+    for name in ("bad.yaml", "list.yaml"):
+        with pytest.raises(ServiceError) as err:
+            build_plan(_req(project, config=name))
+        assert err.value.code == "bad_config"
+
+
+def test_offer_then_launch_with_token(project: Path, service: JobService) -> None:
+    offer = service.launch(_req(project), None)
+    assert not offer.launched and offer.confirm_token and service.store.count() == 0
+    launched = service.launch(_req(project), offer.confirm_token)
+    assert launched.launched and launched.job is not None
+    assert (
+        Path(launched.job.run_dir, "config.yaml").read_text()
+        == (project / "train.yaml").read_text()
+    )
