@@ -222,3 +222,14 @@ def test_env_may_name_a_checkout_holding_configs(
     os.symlink(catalog_dir, checkout / "configs")
     monkeypatch.setenv(source.CONFIGS_DIR_ENV, str(checkout))
     assert service.list_categories().total == YAML_COUNT
+
+
+def test_warm_up_loads_the_catalog_off_thread(catalog_dir: Path) -> None:
+    service.warm_up().join(30)
+    assert service._catalog is not None and len(service._catalog.recipes) == YAML_COUNT
+
+
+def test_warm_up_without_catalog_does_not_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(source.CONFIGS_DIR_ENV, raising=False)
+    service.warm_up().join(30)
+    assert service._catalog is None

@@ -6,6 +6,7 @@ One catalog per process, rebuilt when its source folder changes (checked at most
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -85,6 +86,19 @@ def reload() -> None:
     global _catalog
     with _lock:
         _catalog = None
+
+
+def warm_up() -> threading.Thread:
+    """Load the catalog in a daemon thread (starting the download when there is none), so the
+    first search is fast; for `serve` to call at start-up. Never raises, never blocks."""
+
+    def load() -> None:
+        with contextlib.suppress(ServiceError):
+            get_catalog()
+
+    thread = threading.Thread(target=load, name="recipe-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _job(recipe: Recipe) -> str:
