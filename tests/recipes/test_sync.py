@@ -203,3 +203,4 @@ def test_cli_sync_configs_with_a_fake_archive(
     monkeypatch.setenv(sync.ARCHIVE_URL_ENV, f"http://127.0.0.1:{_closed_port()}/{{ref}}.tar.gz")
     failed = CliRunner().invoke(cli, ["sync-configs", "--force"])
     assert failed.exit_code == 1 and "Could not download" in failed.output
+    assert source.CONFIGS_DIR_ENV in failed.output

@@ -19,4 +19,8 @@ def sync_configs(force: bool) -> None:
     if current.kind == "env":
         click.echo(f"Note: {current.label} is set, so the server uses that folder, not the cache.")
     if report.state == "failed":
+        click.echo(
+            f"Offline? Point {source.CONFIGS_DIR_ENV} at a local copy of Oumi's configs/ folder.",
+            err=True,
+        )
         raise SystemExit(1)
