@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from oumi_mcp_server.recipes.extract import extract, header_description, infer_task
+from oumi_mcp_server.recipes.extract import extract, header_description, infer_task, too_deep
 
 
 def _extract(path: str, text: str | bytes):
@@ -36,6 +39,7 @@ def test_description_is_first_header_paragraph_without_boilerplate() -> None:
         ),
         ({"training": {"trainer_type": "TRL_SFT"}}, "a/train.yaml", "sft"),
         ({"training": {}}, "examples/dpo/train.yaml", "dpo"),
+        ({"training": {"trainer_type": "TRL_SFT"}}, "examples/dpo/train.yaml", "sft"),
         ({"training": None}, "a/b.yaml", "sft"),
         ({"resources": {"cloud": "gcp"}, "run": "x"}, "a/b.yaml", "job"),
         ({"tuning": {}}, "a/b.yaml", "tuning"),
@@ -103,6 +107,7 @@ def test_job_config_cloud_accelerators_and_the_recipe_it_runs() -> None:
         ("- a\n- b\n", "top level is a list"),
         ("just text\n", "top level is a str"),
         ("a: &a [*a]\n", None),
+        ("? [a, b]\n: 1\n", "invalid YAML"),
     ],
 )
 def test_unreadable_files_are_indexed_with_a_problem(
@@ -136,3 +141,26 @@ def test_null_and_odd_sections_yield_what_can_be_read() -> None:
         "      - 3\n      - {dataset_name: null}\n",
     )
     assert weird.model == "12" and weird.datasets == []
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["'[' * 100_000", "'[' * 50_000 + ']' * 50_000", "'- ' * 100_000 + 'x'", "'? ' * 100_000"],
+)
+def test_deep_nesting_is_refused_without_crashing_the_process(hostile: str) -> None:
+    """libyaml segfaults on ~30k nesting levels; run in a child so a crash cannot kill pytest."""
+    code = (
+        "from oumi_mcp_server.recipes.extract import extract\n"
+        f"data = ({hostile}).encode()\n"
+        "print(extract('examples/sft/deep.yaml', data, len(data), 0).problem)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "nesting too deep to parse safely"
+
+
+def test_ordinary_nesting_still_parses() -> None:
+    assert not too_deep("a: " + "[" * 50 + "]" * 50 + "\n- - - x\n" + "{k: v} " * 2000)
+    assert (
+        _extract("a.yaml", "model: {model_name: " + "[" * 200 + "]" * 200 + "}\n").problem is None
+    )

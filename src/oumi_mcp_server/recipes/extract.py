@@ -47,6 +47,11 @@ _PATH_TASKS: tuple[tuple[str, str], ...] = (
     ("job", "job"),
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
+# libyaml's C parser recurses per nesting level and crashes the process (not a Python error)
+# somewhere past ~10k levels, so deeper files are refused before parsing.
+_MAX_NESTING = 1000
+_FLOW = re.compile(r"[\[\]{}]")
+_BLOCK_RUN = re.compile(rf"(?:[-?:][ \t]+){{{_MAX_NESTING},}}")
 _RUNS_CONFIG = re.compile(r"(?:-c|--config)[ =]+[\"']?(?:oumi://)?(?:\./)?configs/(\S+?\.ya?ml)")
 
 
@@ -112,6 +117,20 @@ def header_description(text: str) -> str:
     return description
 
 
+def too_deep(text: str) -> bool:
+    """Nesting past _MAX_NESTING: flow brackets, or `- - - …` / `? ? …` runs on one line."""
+    if _BLOCK_RUN.search(text):
+        return True
+    if text.count("[") + text.count("{") <= _MAX_NESTING:
+        return False
+    depth = 0
+    for match in _FLOW.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > _MAX_NESTING:
+            return True
+    return False
+
+
 def _path_task(path: str) -> str | None:
     """First task keyword that starts a path token (`gcp_job.yaml` → job; `endpoint` ≠ dpo)."""
     tokens = _TOKEN.findall(path.lower())
@@ -129,10 +148,11 @@ def infer_task(doc: dict[str, Any], path: str) -> str:
         for needle, task in (("GRPO", "grpo"), ("DPO", "dpo"), ("KTO", "kto")):
             if needle in trainer:
                 return task
+        # An explicit SFT-style trainer (TRL_SFT, OUMI, GKD...) is not overruled by the path,
+        # except that pretraining runs also use it.
         path_task = _path_task(path)
-        if path_task in ("grpo", "dpo", "kto", "pretraining"):
-            return path_task
-        return "sft"
+        allowed = ("pretraining",) if trainer else ("grpo", "dpo", "kto", "pretraining")
+        return path_task if path_task in allowed else "sft"
     sections = (
         (("resources", "run"), "job"),
         (("tuning",), "tuning"),
@@ -219,13 +239,18 @@ def extract(path: str, data: bytes, size: int, mtime_ns: int) -> Recipe:
         return recipe
     text = data.decode("utf-8", errors="replace")
     recipe.description = header_description(text)
+    if too_deep(text):
+        recipe.problem = "nesting too deep to parse safely"
+        recipe.task = _path_task(path) or OTHER_TASK
+        return recipe
     try:
         doc = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
-        recipe.problem = f"invalid YAML: {str(exc).splitlines()[0][:160]}"
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+        recipe.problem = f"invalid YAML: {first_line[:160]}"
         recipe.task = _path_task(path) or OTHER_TASK
         return recipe
-    except (RecursionError, ValueError, OverflowError) as exc:
+    except Exception as exc:  # e.g. RecursionError on absurd nesting: one file never breaks all
         recipe.problem = f"unreadable YAML: {type(exc).__name__}"
         recipe.task = _path_task(path) or OTHER_TASK
         return recipe

@@ -14,7 +14,7 @@ from oumi_mcp_server.recipes.extract import Recipe, extract
 
 logger = logging.getLogger(__name__)
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4  # bump whenever extraction changes, so cached entries are re-read
 RECIPE_SUFFIXES = (".yaml", ".yml")
 MAX_RECIPE_BYTES = 2_000_000
 _SEP = re.compile(r"[^a-z0-9/]+")
