@@ -152,7 +152,7 @@ def infer_task(doc: dict[str, Any], path: str) -> str:
         # except that pretraining runs also use it.
         path_task = _path_task(path)
         allowed = ("pretraining",) if trainer else ("grpo", "dpo", "kto", "pretraining")
-        return path_task if path_task in allowed else "sft"
+        return path_task if path_task is not None and path_task in allowed else "sft"
     sections = (
         (("resources", "run"), "job"),
         (("tuning",), "tuning"),
