@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from oumi_mcp_server.demo.assets import TinyAssets, build_tiny_assets
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_CONFIGS = REPO_ROOT.parent / "shared" / "oumi-configs"
 
@@ -46,6 +48,16 @@ def shared_configs() -> Path:
     if not SHARED_CONFIGS.is_dir():
         pytest.skip(f"needs the recipe snapshot at {SHARED_CONFIGS} (not present in a user's clone)")
     return SHARED_CONFIGS
+
+
+@pytest.fixture(scope="session")
+def tiny_assets(tmp_path_factory: pytest.TempPathFactory) -> TinyAssets:
+    """A tiny random Llama, tokenizer, chat JSONL and train/infer configs, built once offline.
+
+    Shared by the session: a test that runs `oumi train` should pass
+    `--training.output_dir` (or copy the configs) rather than write into `output_dir`.
+    """
+    return build_tiny_assets(tmp_path_factory.mktemp("tiny_assets"))
 
 
 def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
