@@ -204,3 +204,15 @@ def test_cli_sync_configs_with_a_fake_archive(
     failed = CliRunner().invoke(cli, ["sync-configs", "--force"])
     assert failed.exit_code == 1 and "Could not download" in failed.output
     assert source.CONFIGS_DIR_ENV in failed.output
+
+
+def test_a_sync_held_by_another_process_is_reported_not_waited_for() -> None:
+    import fcntl
+
+    sync.sync_root().mkdir(parents=True, exist_ok=True)
+    with (sync.sync_root() / "sync.lock").open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        report = sync.sync_configs(opener=FakeServer({"refs/tags/v0.9": fake_archive(RECIPES)}))
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    assert report.state == "failed" and "Another process" in report.message
+    assert sync.read_pointer() is None

@@ -204,6 +204,20 @@ def _is_not_found(exc: Exception) -> bool:
     return isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, FileNotFoundError)
 
 
+def _fresh_report(ttl_s: float, version: str | None) -> SyncReport | None:
+    current = read_pointer()
+    if current is None or is_stale(current, ttl_s, version):
+        return None
+    return SyncReport(
+        "up_to_date",
+        f"Recipes synced at {current.get('synced_at')} are fresh.",
+        current.get("ref"),
+        int(current.get("files", 0)),
+        current.get("synced_at"),
+        current.get("directory"),
+    )
+
+
 def sync_configs(
     force: bool = False,
     *,
@@ -216,22 +230,17 @@ def sync_configs(
     Never raises for network trouble: a failed sync leaves the previous snapshot in place.
     """
     version = oumi_version()
-    current = read_pointer()
-    if not force and not is_stale(current, ttl_s, version):
-        assert current is not None
-        return SyncReport(
-            "up_to_date",
-            f"Recipes synced at {current.get('synced_at')} are fresh.",
-            current.get("ref"),
-            int(current.get("files", 0)),
-            current.get("synced_at"),
-            current.get("directory"),
-        )
+    fresh = None if force else _fresh_report(ttl_s, version)
+    if fresh is not None:
+        return fresh
     with _sync_lock() as acquired:
         if not acquired:
             return SyncReport(
                 "failed", "Another process is syncing the recipes; retry in a minute."
             )
+        fresh = None if force else _fresh_report(ttl_s, version)  # another process just synced
+        if fresh is not None:
+            return fresh
         (sync_root() / "snapshots").mkdir(parents=True, exist_ok=True)
         errors: list[str] = []
         for ref in archive_refs(version):
