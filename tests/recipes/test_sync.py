@@ -216,3 +216,18 @@ def test_a_sync_held_by_another_process_is_reported_not_waited_for() -> None:
         fcntl.flock(handle, fcntl.LOCK_UN)
     assert report.state == "failed" and "Another process" in report.message
     assert sync.read_pointer() is None
+
+
+def test_cache_older_than_the_ttl_is_served_while_refreshed_in_background(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = FakeServer({"refs/tags/v0.9": fake_archive(RECIPES)})
+    first = sync.sync_configs(opener=server)
+    source.BACKGROUND.opener = server
+    monkeypatch.setenv(source.AUTO_SYNC_ENV, "1")
+    monkeypatch.setenv(source.TTL_ENV, "0")
+    assert service.search("llama").total_matches == 1  # answered from the old snapshot
+    assert source.BACKGROUND.wait(30) is not None
+    refreshed = source.resolve_source().root
+    assert refreshed is not None and refreshed != Path(first.directory or "")
+    assert len(server.urls) == 2
