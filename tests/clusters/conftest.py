@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,8 +47,10 @@ def slurm_cluster() -> Iterator[SlurmTestCluster]:
     # keys) and other pytest runs on this machine prune old basetemps.
     state = Path(tempfile.mkdtemp(prefix="oumi-slurm-test-"))
     try:
+        # Jobs run as an unprivileged user: they must reach this venv's interpreter.
+        env = {**os.environ, "OUMI_SLURM_TEST_REACH": os.path.realpath(sys.executable)}
         proc = subprocess.run(["bash", str(SETUP), str(state)], capture_output=True, text=True,
-                              timeout=900, check=False)
+                              timeout=900, check=False, env=env)
         if proc.returncode != 0:
             why = proc.stderr.strip()[-800:]
             pytest.skip(f"the localhost Slurm cluster could not start: {why}")

@@ -37,8 +37,10 @@ def test_any_change_invalidates() -> None:
         _code(tok, plan={**PLAN, "argv": [*PLAN["argv"], "--x", "1"]}) == "confirm_token_mismatch"
     )  # type: ignore[list-item]
     assert _code(tok, purpose="cancel") == "confirm_token_mismatch"
-    head, expiry, mac = tok.split(".")
-    assert _code(f"{head}.{int(expiry) + 3600}.{mac}") == "confirm_token_mismatch"  # can't extend
+    head, expiry, nonce, mac = tok.split(".")
+    assert _code(f"{head}.{int(expiry) + 3600}.{nonce}.{mac}") == "confirm_token_mismatch"
+    assert _code(f"{head}.{expiry}.{nonce}0.{mac}") == "confirm_token_mismatch"
+    assert consent.issue("launch", PLAN).token != tok  # each token is distinct (spent once)
 
 
 def test_missing_malformed_expired() -> None:

@@ -19,6 +19,9 @@ import os, sys, time
 print("fake oumi", sys.argv[1:], flush=True)
 steps = int(os.environ.get("FAKE_STEPS", "5"))
 delay = float(os.environ.get("FAKE_DELAY", "0.05"))
+gate = os.environ.get("FAKE_GATE")
+while gate and not os.path.exists(gate):
+    time.sleep(0.05)
 for i in range(1, steps + 1):
     sys.stderr.write("\\r%d/%d [00:0%d<00:0%d, 1.00it/s]" % (i, steps, i % 10, (steps - i) % 10))
     sys.stderr.flush()

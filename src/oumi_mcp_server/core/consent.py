@@ -9,8 +9,9 @@ Public API (shared by local launches, cluster launches, cancel, stop and down):
   `confirm_token_mismatch`.
 - `canonical(plan) -> bytes`, `plan_digest(plan) -> str` (short sha256 for display).
 
-A token is `v1.<expiry>.<mac>`, the MAC an HMAC-SHA256 over the purpose, the expiry and the
-plan's canonical JSON, keyed by a random secret kept in `<state_dir>/consent.key` (mode 0600,
+A token is `v1.<expiry>.<nonce>.<mac>`, the MAC an HMAC-SHA256 over the purpose, the expiry, a
+random nonce (two tokens for one plan differ, so each can be spent once) and the plan's canonical
+JSON, keyed by a random secret kept in `<state_dir>/consent.key` (mode 0600,
 created once, atomically). Any change to the plan, the purpose or the expiry invalidates it.
 """
 
@@ -73,15 +74,16 @@ def _key() -> bytes:
     return path.read_bytes()
 
 
-def _mac(purpose: str, expiry: int, plan: Mapping[str, Any]) -> str:
-    msg = f"{_VERSION}\n{purpose}\n{expiry}\n".encode() + canonical(plan)
+def _mac(purpose: str, expiry: int, nonce: str, plan: Mapping[str, Any]) -> str:
+    msg = f"{_VERSION}\n{purpose}\n{expiry}\n{nonce}\n".encode() + canonical(plan)
     digest = hmac.new(_key(), msg, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def issue(purpose: str, plan: Mapping[str, Any], ttl_s: float = DEFAULT_TTL_S) -> Token:
     expiry = int(time.time() + ttl_s)
-    return Token(f"{_VERSION}.{expiry}.{_mac(purpose, expiry, plan)}", float(expiry))
+    nonce = secrets.token_hex(8)
+    return Token(f"{_VERSION}.{expiry}.{nonce}.{_mac(purpose, expiry, nonce, plan)}", float(expiry))
 
 
 def verify(token: str | None, purpose: str, plan: Mapping[str, Any]) -> str:
@@ -91,12 +93,12 @@ def verify(token: str | None, purpose: str, plan: Mapping[str, Any]) -> str:
             "confirm_token_missing", "This action needs the user's confirmation.", fix
         )
     parts = token.split(".")
-    if len(token) > 200 or len(parts) != 3 or parts[0] != _VERSION or not parts[1].isdigit():
+    if len(token) > 200 or len(parts) != 4 or parts[0] != _VERSION or not parts[1].isdigit():
         raise ServiceError(
             "confirm_token_malformed", "The confirm_token is not one this server issued.", fix
         )
     expiry = int(parts[1])
-    if not hmac.compare_digest(parts[2], _mac(purpose, expiry, plan)):
+    if not hmac.compare_digest(parts[3], _mac(purpose, expiry, parts[2], plan)):
         raise ServiceError(
             "confirm_token_mismatch",
             "The confirm_token does not match this plan: it was issued for different arguments, "

@@ -60,23 +60,20 @@ class JobStatusView(BaseModel):
     job_id: str
     name: str
     command: str
-    status: JobState
+    status: str = Field(description="queued running completed failed cancelled lost unknown")
     backend: str
-    cluster: str = ""
+    cluster: str
     exit_code: int | None = None
     signal: str | None = None
     reason: str | None = Field(default=None, description="Why the job is failed, lost or unknown.")
-    error_lines: list[str] = Field(
-        default_factory=list, description="Last error lines of the logs."
-    )
+    error_lines: list[str] = Field(description="Last error lines of the logs.")
     submitted_at: str
     started_at: str | None = None
     ended_at: str | None = None
-    duration_s: float | None = None
     progress: JobProgress | None = None
     run_dir: str
-    output_dir: str = ""
-    model: str = ""
+    output_dir: str
+    model: str
     observed_at: str
     status_source: str = Field(description="What the status was read from.")
 
@@ -91,7 +88,7 @@ class LogStream(BaseModel):
 
 class JobLogs(BaseModel):
     job_id: str
-    status: JobState
+    status: str
     streams: list[LogStream]
     truncated: bool
     grep: str | None = None
@@ -101,7 +98,7 @@ class JobSummary(BaseModel):
     job_id: str
     name: str
     command: str
-    status: JobState
+    status: str
     backend: str
     submitted_at: str
     exit_code: int | None = None
@@ -150,7 +147,7 @@ class LaunchResult(BaseModel):
 class CancelResult(BaseModel):
     job_id: str
     cancelled: bool
-    status: JobState
+    status: str
     message: str
     confirm_token: str | None = None
     expires_at: str | None = None

@@ -33,7 +33,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from oumi_mcp_server.core import consent
 from oumi_mcp_server.core.blocking import run_blocking
@@ -50,6 +50,7 @@ from oumi_mcp_server.jobs.models import (
     JobList,
     JobLogs,
     JobRecord,
+    JobState,
     JobStatusView,
     JobSummary,
     LaunchResult,
@@ -65,6 +66,7 @@ MAX_BYTES_CAP = 1_000_000
 MAX_LIST = 200
 _LIST_SCAN_CAP = 5_000
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_STATES = frozenset(get_args(JobState))
 Stream = Literal["stdout", "stderr", "both"]
 Until = Literal["done", "running"]
 
@@ -229,9 +231,6 @@ class JobService:
                 res.started_at,
                 running=res.status == "running",
             )
-        duration = None
-        if res.started_at:
-            duration = round((res.ended_at or res.observed_at) - res.started_at, 1)
         return JobStatusView(
             job_id=rec.id,
             name=rec.name,
@@ -246,7 +245,6 @@ class JobService:
             submitted_at=_iso(rec.submitted_at) or "",
             started_at=_iso(res.started_at),
             ended_at=_iso(res.ended_at),
-            duration_s=duration,
             progress=prog,
             run_dir=rec.run_dir,
             output_dir=rec.output_dir,
@@ -322,6 +320,12 @@ class JobService:
     ) -> JobList:
         if not 1 <= limit <= MAX_LIST:
             raise ServiceError("bad_limit", f"limit must be between 1 and {MAX_LIST}.", "Use 20.")
+        if status is not None and status not in _STATES:
+            raise ServiceError(
+                "bad_status",
+                f"Unknown status {status[:40]!r}.",
+                f"Use one of: {', '.join(sorted(_STATES))}.",
+            )
         before = _decode_cursor(cursor) if cursor else None
         unfinished = status in ("queued", "running")
         out: list[JobSummary] = []

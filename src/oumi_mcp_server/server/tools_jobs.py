@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import (
     AcceptedElicitation,
@@ -36,9 +36,8 @@ _READ = ToolAnnotations(
 Command = Literal[
     "train", "evaluate", "eval", "infer", "synth", "analyze", "judge", "quantize", "tune"
 ]
-Override = str | int | float | bool | None
 T = TypeVar("T")
-JobId = Annotated[str, Field(description="Job id from run_oumi_job or list_jobs.")]
+JobId = Annotated[str, Field(description="Job id.")]
 
 
 class LaunchConsent(BaseModel):
@@ -59,7 +58,7 @@ async def _build_plan(
     command: str,
     config: str,
     client_cwd: str,
-    overrides: dict[str, Override] | None,
+    overrides: dict[str, Any] | None,
     job_name: str | None,
     envs: dict[str, str] | None,
     nproc: int,
@@ -117,26 +116,24 @@ def register(app: MCPServer) -> None:
     )
     @structured_errors
     async def run_oumi_job(
-        command: Annotated[Command, Field(description="oumi command to run.")],
-        config: Annotated[str, Field(description="YAML config path, relative to client_cwd.")],
-        client_cwd: Annotated[str, Field(description="Absolute path of the user's project.")],
+        command: Annotated[Command, Field(description="oumi command.")],
+        config: Annotated[str, Field(description="YAML path, relative to client_cwd.")],
+        client_cwd: Annotated[str, Field(description="User's absolute project folder.")],
         plan: Annotated[BuiltPlan, Resolve(_build_plan)],
         consent: Annotated[ElicitationResult[LaunchConsent], Resolve(_ask_launch)],
         overrides: Annotated[
-            dict[str, Override] | None,
-            Field(description="Config overrides, e.g. {'training.max_steps': 10}."),
+            dict[str, Any] | None,
+            Field(description="e.g. {'training.max_steps': 10}"),
         ] = None,
-        job_name: Annotated[
-            str | None, Field(description="Short label: letters, digits, ._-")
-        ] = None,
+        job_name: Annotated[str | None, Field(description="Label: letters, digits, ._-")] = None,
         envs: Annotated[dict[str, str] | None, Field(description="Extra env vars.")] = None,
         nproc: Annotated[int, Field(description="Local GPUs; >1 runs torchrun.")] = 1,
         confirm_token: Annotated[
-            str | None, Field(description="Token from the plan the user approved.")
+            str | None, Field(description="From the plan the user approved.")
         ] = None,
     ) -> LaunchResult:
-        """Launch an oumi job locally, supervised so it outlives this server. The first call returns
-        the plan and a confirm_token (or asks the user directly); call again with the token."""
+        """Launch an oumi job locally; it outlives the server. Without confirm_token: returns the
+        plan and a token to show the user (or asks them directly)."""
         service = get_service()
         if not isinstance(consent, AcceptedElicitation):
             return LaunchResult(
@@ -171,7 +168,7 @@ def register(app: MCPServer) -> None:
             Literal["stdout", "stderr", "both"], Field(description="Which log.")
         ] = "both",
         grep: Annotated[str | None, Field(description="Regex; only matching lines.")] = None,
-        max_bytes: Annotated[int, Field(description="Answer size cap, 256-1000000.")] = 6000,
+        max_bytes: Annotated[int, Field(description="Size cap, 256-1000000.")] = 6000,
     ) -> JobLogs:
         """The end of a job's stdout/stderr, bounded; `truncated` says older lines were left out."""
         return await run_blocking(get_service().logs, job_id, tail, stream, grep, max_bytes)
@@ -179,11 +176,7 @@ def register(app: MCPServer) -> None:
     @app.tool(annotations=_READ)
     @structured_errors
     async def list_jobs(
-        status: Annotated[
-            Literal["queued", "running", "completed", "failed", "cancelled", "lost", "unknown"]
-            | None,
-            Field(description="Only jobs in this state."),
-        ] = None,
+        status: Annotated[str | None, Field(description="Only this state, e.g. running.")] = None,
         limit: Annotated[int, Field(description="Page size, 1-200.")] = 20,
         cursor: Annotated[
             str | None, Field(description="next_cursor of the previous page.")
@@ -197,10 +190,10 @@ def register(app: MCPServer) -> None:
     async def wait_for_job(
         job_id: JobId,
         ctx: Context,
-        timeout_s: Annotated[float, Field(description="Max seconds to block (cap 300).")] = 120,
+        timeout_s: Annotated[float, Field(description="Max 300.")] = 120,
         until: Annotated[Literal["done", "running"], Field(description="Stop condition.")] = "done",
     ) -> JobStatusView:
-        """Block until the job ends (or starts running) or timeout_s passes, reporting progress."""
+        """Wait until the job ends (or runs), at most timeout_s; sends progress notifications."""
         sent: dict[str, float | str] = {"value": -1.0, "key": ""}
 
         async def tick(view: JobStatusView) -> None:
@@ -230,12 +223,10 @@ def register(app: MCPServer) -> None:
         job_id: JobId,
         consent: Annotated[ElicitationResult[CancelConsent], Resolve(_ask_cancel)],
         force: Annotated[bool, Field(description="Kill at once, no grace period.")] = False,
-        confirm_token: Annotated[
-            str | None, Field(description="Token from the first call.")
-        ] = None,
+        confirm_token: Annotated[str | None, Field(description="From the first call.")] = None,
     ) -> CancelResult:
-        """Stop a job and every process it started. The first call returns a confirm_token (or asks
-        the user directly); an ended job is reported as is."""
+        """Stop a job and all its processes. Without confirm_token: returns one to confirm with
+        (or asks the user)."""
         service = get_service()
         if not isinstance(consent, AcceptedElicitation):
             view = await run_blocking(service.status, job_id)

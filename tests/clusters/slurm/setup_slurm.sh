@@ -7,7 +7,8 @@
 #   munged, slurmctld, slurmd (one node = this host, CPUs=2, no slurmdbd) and
 #   sshd on 127.0.0.1:<free port> with the generated key authorized for the job user.
 # Every daemon's pid goes to STATE_DIR/pids/<name>.pid; STATE_DIR/env holds what tests need
-# (SLURM_SSH_HOST/PORT/USER/KEY, SLURM_CONF, SLURM_NODE). teardown_slurm.sh STATE_DIR undoes it.
+# (SLURM_SSH_HOST/PORT/USER/KEY/ALIAS, SLURM_CONF, SLURM_NODE, SLURM_JOB_HOME), and an ssh
+# host alias goes to /etc/ssh/ssh_config.d/. teardown_slurm.sh STATE_DIR undoes all of it.
 set -euo pipefail
 
 STATE_DIR=${1:?usage: setup_slurm.sh STATE_DIR}
@@ -52,6 +53,22 @@ usermod -p '*' "$JOB_USER"  # no password, but not locked: sshd refuses locked a
 JOB_HOME=$(getent passwd "$JOB_USER" | cut -d: -f6)
 mkdir -p "$JOB_HOME"
 chown "$JOB_USER:" "$JOB_HOME"
+
+# Jobs run as the job user: every folder above OUMI_SLURM_TEST_REACH (colon-separated paths, e.g.
+# the interpreter jobs run) gets o+x (traverse only, no listing); teardown restores each mode.
+IFS=: read -r -a reach <<<"${OUMI_SLURM_TEST_REACH:-}"
+for path in "${reach[@]}"; do
+    [[ -e $path ]] || continue
+    dir=$(dirname "$(readlink -f "$path")")
+    while [[ $dir != / ]]; do
+        mode=$(stat -c %a "$dir")
+        if (( (8#$mode & 1) == 0 )); then
+            echo "$mode $dir" >>"$STATE_DIR/reach_modes"
+            chmod o+x "$dir"
+        fi
+        dir=$(dirname "$dir")
+    done
+done
 
 # Munge: our own key, socket, pid and log, so nothing of the system's munge is touched.
 MUNGE_KEY=$STATE_DIR/munge/munge.key

@@ -38,6 +38,10 @@ if [[ -s $STATE_DIR/created_user ]]; then
     userdel "$user" >/dev/null 2>&1 || true
     rm -f "$STATE_DIR/created_user"
 fi
+if [[ -s $STATE_DIR/reach_modes ]]; then
+    while read -r mode dir; do chmod "$mode" "$dir"; done <"$STATE_DIR/reach_modes"
+    rm -f "$STATE_DIR/reach_modes"
+fi
 if [[ -s $STATE_DIR/ssh_snippet ]]; then
     rm -f "$(<"$STATE_DIR/ssh_snippet")" "$STATE_DIR/ssh_snippet"
 fi

@@ -1,0 +1,39 @@
+"""Typed answers of the cluster tools."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class FetchResult(BaseModel):
+    job_id: str
+    source: str = Field(description="cluster:path the outputs came from.")
+    dest: str = Field(description="Local folder they are in now.")
+    files: int
+    bytes: int
+
+
+class ClusterInfo(BaseModel):
+    name: str
+    cloud: str
+    status: str
+    cost_per_hour: float | None = None
+    autostop_minutes: int | None = None
+    jobs: list[str] = Field(default_factory=list, description="Our job ids on this cluster.")
+
+
+class ClusterList(BaseModel):
+    clusters: list[ClusterInfo]
+    clouds_checked: list[str]
+    errors: dict[str, str] = Field(default_factory=dict, description="Clouds that did not answer.")
+
+
+class ClusterAction(BaseModel):
+    cloud: str
+    cluster: str
+    action: str = Field(description="stop or down.")
+    done: bool
+    message: str
+    plan: str | None = Field(None, description="What will happen and what will be lost.")
+    confirm_token: str | None = None
+    expires_at: str | None = None

@@ -1,0 +1,254 @@
+"""Plan and submit a cluster job: the wrapped job config, the consent plan, the detached helper.
+
+- `plan_cluster(req, args, fetch_outputs=False, preflight=True) -> BuiltPlan`: the local plan
+  (validated by the jobs package) turned into a cluster plan: `backend="launcher"`, and
+  `plan.cluster` holding the cloud, cluster name, generated job config (secrets redacted),
+  autostop and cost per hour when known. Bad input raises `ServiceError`, nothing is written.
+- `submit(built, store, root, token_digest=None) -> JobRecord`: write the run folder, record the
+  job, start the launch helper; returns at once (the job is `launching`).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+import secrets
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from oumi_mcp_server.clusters import runstate, slurm
+from oumi_mcp_server.clusters.wrap import (
+    SKY_CLOUDS,
+    SLURM_CLOUDS,
+    ClusterArgs,
+    autostop_for,
+    build_job_config,
+    is_job_config,
+    launcher_envs,
+)
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.redact import redact_env
+from oumi_mcp_server.jobs import runfolder
+from oumi_mcp_server.jobs.models import JobRecord, LaunchPlan
+from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, binding, build_plan, read_config
+from oumi_mcp_server.jobs.store import JobStore
+
+BACKEND = "launcher"
+CLOUD_NAMES = frozenset(
+    {*SKY_CLOUDS, *SLURM_CLOUDS, "modal"}
+)
+
+
+class ClusterLaunchPlan(LaunchPlan):
+    """The local plan's fields (argv is the remote oumi command) plus the cluster part."""
+
+    cluster: dict[str, Any]
+
+
+@dataclass
+class ClusterBuiltPlan(BuiltPlan):
+    job: dict[str, Any] = field(default_factory=dict)
+    autostop: int | None = None
+
+
+def cluster_binding(built: BuiltPlan) -> dict[str, Any]:
+    """What a consent token signs: the local binding plus the exact generated job config."""
+    out = binding(built)
+    if isinstance(built, ClusterBuiltPlan):
+        out["cluster"] = {k: v for k, v in built.plan.cluster.items() if k != "job_config"}  # type: ignore[attr-defined]
+    return out
+
+
+_CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+
+
+def _check_cloud(cloud: str) -> None:
+    if cloud in CLOUD_NAMES:
+        return
+    from oumi_mcp_server.clusters import launcher_api
+
+    if cloud not in launcher_api.known_clouds() or cloud == "local":
+        raise ServiceError(
+            "unknown_cloud",
+            f"Unknown cloud {cloud!r}.",
+            f"Use one of: {', '.join(sorted(CLOUD_NAMES))} (omit cloud to run locally).",
+        )
+
+
+def _cluster_name(args: ClusterArgs, job_name: str, user: str | None) -> str:
+    if args.cloud in SLURM_CLOUDS:
+        if not args.cluster_name:
+            raise ServiceError(
+                "cluster_name_required",
+                f"cloud {args.cloud!r} needs cluster_name as user@login-host.",
+                "Pass cluster_name, e.g. 'alice@login.cluster.edu' (an ssh host you can reach).",
+            )
+        slurm.parse_cluster(args.cluster_name)
+        return args.cluster_name
+    if args.cluster_name:
+        if not _CLUSTER_NAME.match(args.cluster_name):
+            raise ServiceError(
+                "bad_cluster_name",
+                f"cluster_name {args.cluster_name[:60]!r} is not allowed.",
+                "Use letters, digits, '.', '_', '-'.",
+            )
+        return args.cluster_name
+    # Named before provisioning starts, so a cluster is never unaccounted for.
+    slug = re.sub(r"[^a-z0-9-]", "-", job_name.lower())[:20].strip("-") or "job"
+    return f"oumi-mcp-{slug}-{secrets.token_hex(3)}"
+
+
+def plan_cluster(
+    req: LaunchRequest, args: ClusterArgs, *, fetch_outputs: bool = False, preflight: bool = True
+) -> BuiltPlan:
+    _check_cloud(args.cloud)
+    if args.num_nodes is not None and not 1 <= args.num_nodes <= 512:
+        raise ServiceError("bad_num_nodes", "num_nodes must be 1-512.", "Pass 1 for one node.")
+    if args.disk_size is not None and not 1 <= args.disk_size <= 65536:
+        raise ServiceError("bad_disk_size", "disk_size is in GB, 1-65536.", "Omit it for default.")
+    built = build_plan(req, preflight=preflight)
+    _, raw, data = read_config(req.config, req.client_cwd)
+    plan = built.plan
+    user = slurm.parse_cluster(args.cluster_name).user if (
+        args.cloud in SLURM_CLOUDS and args.cluster_name
+    ) else None
+    job_name = plan.job_name or f"oumi-{plan.command}"
+    name = _cluster_name(args, job_name, user)
+    envs = {**built.env, **args.envs}
+    job = build_job_config(
+        command=plan.command,
+        config_data=data,
+        config_bytes=raw,
+        overrides=req.overrides,
+        working_dir=plan.cwd,
+        job_name=job_name,
+        args=ClusterArgs(**{**args.__dict__, "envs": launcher_envs(args.cloud, envs)}),
+        user=user,
+    )
+    autostop = autostop_for(args.cloud, args.autostop_minutes)
+    shown = copy.deepcopy(job)
+    shown["envs"] = redact_env({k: str(v) for k, v in envs.items()})
+    shown["run"] = re.sub(r"echo [A-Za-z0-9+/=]{40,} \|", "echo <config, base64> |", shown["run"])
+    passthrough = is_job_config(data)
+    autostop_note = (
+        f"the cluster stops after {autostop} idle minutes."
+        if autostop
+        else "not applicable to this cloud."
+        if args.cloud not in SKY_CLOUDS
+        else "OFF: the cluster keeps billing until you stop it."
+    )
+    fields = plan.model_dump()
+    fields.update(
+        backend=BACKEND,
+        argv=[] if passthrough else shlex.split(job["run"].splitlines()[-1]),
+        env=redact_env({k: str(v) for k, v in envs.items()}),
+        notes=[
+            f"Runs on {args.cloud} cluster {name}; the config travels inside the run script.",
+            f"Autostop: {autostop_note}",
+            "Cost per hour: shown by list_clusters once the launcher knows it.",
+        ],
+        cluster={
+            "cloud": args.cloud,
+            "cluster_name": name,
+            "job_config": shown,
+            "job_config_sha256": hashlib.sha256(
+                json.dumps(job, sort_keys=True, default=str).encode()
+            ).hexdigest(),
+            "autostop_minutes": autostop,
+            "cost_per_hour": None,
+            "fetch_outputs": fetch_outputs,
+            "passthrough": passthrough,
+        },
+    )
+    return ClusterBuiltPlan(
+        plan=ClusterLaunchPlan(**fields),
+        config_path=built.config_path,
+        config_bytes=built.config_bytes,
+        env=envs,
+        model=built.model,
+        job=job,
+        autostop=autostop,
+    )
+
+
+def _new_job_id(command: str) -> str:
+    return f"{command}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def start_helper(run_dir: Path) -> int:
+    """Start the detached helper; returns its pid once it has forked away from us."""
+    env = dict(os.environ)
+    proc = subprocess.run(
+        [sys.executable, "-m", "oumi_mcp_server.clusters.launch_helper", str(run_dir)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        start_new_session=True,
+        timeout=60,
+        check=False,
+    )
+    try:
+        return int(proc.stdout.split()[0])
+    except (IndexError, ValueError):
+        raise ServiceError(
+            "launch_helper_failed",
+            f"The launch helper did not start: {proc.stderr.decode(errors='replace')[-300:]}",
+        ) from None
+
+
+def submit(
+    built: BuiltPlan, store: JobStore, root: Path, token_digest: str | None = None
+) -> JobRecord:
+    if not isinstance(built, ClusterBuiltPlan) or not isinstance(built.plan, ClusterLaunchPlan):
+        raise TypeError("submit needs a plan from plan_cluster")
+    p = built.plan
+    cluster = p.cluster
+    job_id = _new_job_id(p.command)
+    run_dir = runfolder.create_run_dir(root, job_id)
+    (run_dir / runfolder.CONFIG).write_bytes(built.config_bytes)
+    (run_dir / runstate.JOB_YAML).write_text(yaml.safe_dump(built.job, sort_keys=False))
+    (run_dir / runstate.JOB_YAML).chmod(0o600)
+    autostop = built.autostop
+    runstate.write_json_atomic(
+        run_dir / runstate.LAUNCH,
+        {
+            "cloud": cluster["cloud"],
+            "cluster": cluster["cluster_name"],
+            "up_kwargs": {"idle_minutes_to_autostop": autostop} if autostop else {},
+            "fetch_outputs": bool(cluster.get("fetch_outputs")),
+            "output_dir": p.output_dir,
+            "cwd": p.cwd,
+        },
+    )
+    runstate.update(run_dir, phase="launching", queued_at=time.time())
+    rec = JobRecord(
+        id=job_id,
+        name=p.job_name or p.command,
+        command=p.command,
+        backend=BACKEND,
+        backend_job_id=job_id,
+        submitted_at=time.time(),
+        run_dir=str(run_dir),
+        cluster=cluster["cluster_name"],
+        output_dir=str(run_dir / runstate.OUTPUTS),
+        model=built.model,
+        config_path=str(run_dir / runfolder.CONFIG),
+        source_config=p.config,
+        cwd=p.cwd,
+        argv=list(p.argv),
+        extra={"cloud": cluster["cloud"]},
+    )
+    store.insert(rec, consumed_token=token_digest)
+    start_helper(run_dir)
+    return rec
