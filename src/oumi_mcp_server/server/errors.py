@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent
 
 from oumi_mcp_server.core.errors import ServiceError
 
@@ -16,15 +16,20 @@ R = TypeVar("R")
 logger = logging.getLogger(__name__)
 
 
-def structured_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Wrap an async tool so a ServiceError reaches the client as `{"error": {...}}` JSON."""
+def structured_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | CallToolResult]]:
+    """Wrap an async tool so a ServiceError reaches the client as an error result of pure JSON.
+
+    Returned rather than raised: the SDK prefixes raised errors with prose, and a model parses
+    `{"error": {"code", "message", "fix"}}` more reliably without it.
+    """
 
     @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | CallToolResult:
         try:
             return await fn(*args, **kwargs)
         except ServiceError as exc:
             logger.info("tool %s refused: %s", fn.__name__, exc.code)
-            raise ToolError(exc.to_json()) from None
+            text = TextContent(type="text", text=exc.to_json())
+            return CallToolResult(content=[text], is_error=True)
 
     return wrapper
