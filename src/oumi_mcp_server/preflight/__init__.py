@@ -1,0 +1,1 @@
+"""Validation and pre-flight checks of Oumi configs: each check returns findings with fixes."""

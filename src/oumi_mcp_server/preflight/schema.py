@@ -1,0 +1,386 @@
+"""Strict validation with oumi's own config classes, plus what OmegaConf's first error hides.
+
+We walk the YAML against the dataclass schema ourselves so that every unknown key is reported
+(with the nearest valid key), then let OmegaConf and `finalize_and_validate()` judge types and
+semantics. `finalize_and_validate()` is run with relative paths made absolute against the
+client's folder (oumi would check them against the server's cwd) and with adapter look-ups kept
+local (oumi would otherwise query, and cache into, the HF hub).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import functools
+import re
+import threading
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oumi_mcp_server.core.redact import redact_text
+from oumi_mcp_server.preflight.context import get, looks_local
+from oumi_mcp_server.preflight.loading import KeyPath, LoadedConfig
+from oumi_mcp_server.preflight.models import TASK_TYPES, Finding
+
+TASK_ALIASES = {
+    "train": "training",
+    "sft": "training",
+    "eval": "evaluation",
+    "async_evaluation": "evaluation",
+    "infer": "inference",
+    "synth": "synthesis",
+    "analysis": "analyze",
+    "quantize": "quantization",
+    "tune": "tuning",
+    "launch": "job",
+}
+_CLASS_NAMES = {
+    "training": "TrainingConfig",
+    "evaluation": "EvaluationConfig",
+    "inference": "InferenceConfig",
+    "synthesis": "SynthesisConfig",
+    "analyze": "AnalyzeConfig",
+    "judge": "JudgeConfig",
+    "quantization": "QuantizationConfig",
+    "tuning": "TuningConfig",
+    "job": "JobConfig",
+}
+# Keys that, present at the top level, name the task (checked in this order).
+_MARKER_KEYS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("job", frozenset({"resources", "run", "setup", "file_mounts", "num_nodes", "storage_mounts"})),
+    ("judge", frozenset({"judge_params", "rule_judge_params", "rubric_judge_params"})),
+    ("tuning", frozenset({"tuning"})),
+    ("training", frozenset({"training", "peft", "deepspeed"})),
+    ("evaluation", frozenset({"tasks", "checkpoints_dir"})),
+    ("synthesis", frozenset({"strategy", "strategy_params", "environment_config"})),
+    ("analyze", frozenset({"analyzers", "dataset_source"})),
+    ("quantization", frozenset({"method", "awq_group_size", "calibration_samples"})),
+    ("inference", frozenset({"generation", "engine", "input_path", "remote_params"})),
+)
+_PATH_KEY_SUFFIXES = ("_path", "_dir", "_file", "_folder")
+_MODEL_PATH_KEYS = frozenset({"model_name", "tokenizer_name", "adapter_model"})
+_MAX_TYPE_ERRORS = 8
+_local_only = threading.local()
+
+
+@dataclass
+class SchemaResult:
+    task_type: str | None
+    inferred: bool
+    findings: list[Finding] = field(default_factory=list)
+    config: Any = None
+
+
+def normalize_task_type(task_type: str) -> str | None:
+    t = task_type.strip().lower()
+    t = TASK_ALIASES.get(t, t)
+    return t if t in TASK_TYPES else None
+
+
+def infer_task_type(data: dict[str, Any]) -> tuple[str | None, str]:
+    """Task type from the top-level keys (no oumi import): the type and the keys that told."""
+    keys = {str(k) for k in data}
+    for task, markers in _MARKER_KEYS:
+        hit = sorted(keys & markers)
+        if hit:
+            return task, ", ".join(hit)
+    return None, ""
+
+
+def config_class(task_type: str, data: dict[str, Any]) -> Any:
+    """The oumi config class (a dataclass) that validates this kind of config."""
+    import oumi.core.configs as configs
+
+    if task_type == "evaluation" and "evaluation" in data and "tasks" not in data:
+        return configs.AsyncEvaluationConfig
+    return getattr(configs, _CLASS_NAMES[task_type])
+
+
+def _best_fit(data: dict[str, Any]) -> str | None:
+    """Trying: the config class whose top-level fields cover most of the config's keys."""
+    best, best_score = None, 0
+    for task in TASK_TYPES:
+        names = set(_hints(config_class(task, data)))
+        hits = sum(str(k) in names for k in data)
+        score = hits * 2 - (len(data) - hits)
+        if score > best_score:
+            best, best_score = task, score
+    return best
+
+
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # an unresolvable annotation: fall back to raw field types
+        hints = {f.name: f.type for f in dataclasses.fields(cls)}
+    return {f.name: hints.get(f.name, Any) for f in dataclasses.fields(cls)}
+
+
+def _unwrap(tp: Any) -> Any:
+    """Optional[X] -> X; a Union with one dataclass -> that dataclass; else unchanged."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        classes = [a for a in args if dataclasses.is_dataclass(a) or typing.get_origin(a) is list]
+        if len(args) == 1:
+            return _unwrap(args[0])
+        if len(classes) == 1:
+            return _unwrap(classes[0])
+    return tp
+
+
+def _walk(
+    value: Any,
+    tp: Any,
+    path: KeyPath,
+    loaded: LoadedConfig,
+    out: list[Finding],
+    unknown: list[KeyPath],
+) -> None:
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(value, dict):
+        hints = _hints(tp)
+        for key, sub in value.items():
+            sub_path = (*path, str(key))
+            if str(key) in hints:
+                _walk(sub, hints[str(key)], sub_path, loaded, out, unknown)
+                continue
+            unknown.append(sub_path)
+            near = difflib.get_close_matches(str(key), list(hints), n=1, cutoff=0.6)
+            where = ".".join(map(str, path)) or "the top level"
+            out.append(
+                Finding(
+                    severity="error",
+                    code="unknown_key",
+                    message=f"Unknown key `{key}` in {where} ({tp.__name__})."
+                    + (f" Did you mean `{near[0]}`?" if near else ""),
+                    fix=f"Rename it to `{near[0]}`."
+                    if near
+                    else f"Remove it; valid keys: {', '.join(sorted(hints))[:150]}.",
+                    location=loaded.location(sub_path),
+                )
+            )
+    elif typing.get_origin(tp) is list and isinstance(value, list):
+        args = typing.get_args(tp)
+        for i, item in enumerate(value):
+            _walk(item, args[0] if args else Any, (*path, i), loaded, out, unknown)
+
+
+def _delete(data: Any, path: KeyPath) -> None:
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    del node[path[-1]]
+
+
+def _escape(value: Any) -> Any:
+    """Keep `${...}` literal, as oumi's loader does."""
+    if isinstance(value, str):
+        return re.sub(r"(?<!\\)\$\{", "\\${", value)
+    if isinstance(value, dict):
+        return {k: _escape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escape(v) for v in value]
+    return value
+
+
+def absolutize(value: Any, cwd: Path, key: str = "") -> Any:
+    """Relative paths made absolute against the client's folder (oumi would use our cwd)."""
+    if isinstance(value, dict):
+        return {k: absolutize(v, cwd, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [absolutize(v, cwd, key) for v in value]
+    if not isinstance(value, str) or not value or "://" in value or "\x00" in value:
+        return value
+    p = Path(value).expanduser()
+    if p.is_absolute():
+        return value
+    if key.endswith(_PATH_KEY_SUFFIXES) or (
+        key in _MODEL_PATH_KEYS and (looks_local(value) or (cwd / p).exists())
+    ):
+        return str(cwd / p)
+    return value
+
+
+def _key_path(full_key: str, loaded: LoadedConfig) -> KeyPath | None:
+    parts: list[str | int] = []
+    for token in re.findall(r"[^.\[\]]+|\[\d+\]", full_key):
+        parts.append(int(token[1:-1]) if token.startswith("[") else token)
+    path = tuple(parts)
+    if not path:
+        return None
+    if path in loaded.positions:
+        return path
+    tails = [p for p in loaded.positions if p[-len(path) :] == path]
+    return tails[0] if tails else path
+
+
+@functools.cache
+def _structured(cls: Any) -> Any:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.structured(cls)
+
+
+def _install_local_adapter_lookup() -> None:
+    """Make oumi's adapter look-up local-only inside validation threads (no hub, no cache write)."""
+    from oumi.core.configs.params import model_params
+
+    original = model_params.find_adapter_config_file
+    if getattr(original, "_oumi_mcp_local", False):
+        return
+
+    def find_adapter_config_file(model_id: str, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_local_only, "on", False):
+            kwargs["local_files_only"] = True
+        return original(model_id, *args, **kwargs)
+
+    find_adapter_config_file._oumi_mcp_local = True  # type: ignore[attr-defined]
+    model_params.find_adapter_config_file = find_adapter_config_file
+
+
+_install_lock = threading.Lock()
+
+
+def _build(cls: Any, data: dict[str, Any], loaded: LoadedConfig, out: list[Finding]) -> Any:
+    """OmegaConf merge; each type error is recorded and its key dropped, then we retry."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    for _ in range(_MAX_TYPE_ERRORS):
+        try:
+            merged = OmegaConf.merge(_structured(cls), OmegaConf.create(_escape(data)))
+            return OmegaConf.to_object(merged)
+        except OmegaConfBaseException as exc:
+            full_key = str(getattr(exc, "full_key", "") or "")
+            path = _key_path(full_key, loaded)
+            msg = str(getattr(exc, "msg", "") or exc).splitlines()[0]
+            out.append(
+                Finding(
+                    severity="error",
+                    code="invalid_value",
+                    message=f"`{full_key or '(top level)'}`: {redact_text(msg)}",
+                    fix="Use a value of the type the field expects (see the message).",
+                    location=loaded.location(path) if path else loaded.location(()),
+                )
+            )
+            try:
+                if not path:
+                    return None
+                _delete(data, path)
+            except (KeyError, IndexError, TypeError):
+                return None
+        except Exception as exc:  # __post_init__ checks raise plain errors
+            out.append(_semantic(exc, loaded))
+            return None
+    return None
+
+
+def _semantic(exc: BaseException, loaded: LoadedConfig, *, remote: bool | None = None) -> Finding:
+    from oumi.exceptions import HardwareException
+
+    msg = redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    loc = loaded.location(())
+    for token in re.findall(r"`?(\w+)`?", msg):
+        hits = [p for p in loaded.positions if p and p[-1] == token]
+        if hits:
+            loc = loaded.location(hits[0])
+            break
+    missing = re.search(r"dataset_path '(.*)' does not exist", msg)
+    if missing:
+        hits = [
+            p
+            for p in loaded.positions
+            if p
+            and p[-1] == "dataset_path"
+            and str(loaded.client_cwd / str(get(loaded.data, *p)))
+            in (missing.group(1), str(get(loaded.data, *p)))
+        ]
+        hits = hits or [p for p in loaded.positions if p and p[-1] == "dataset_path"]
+        return Finding(
+            severity="error",
+            code="dataset_not_found",
+            message=f"dataset_path {missing.group(1)} does not exist.",
+            fix="Create the file or fix the path (relative to client_cwd).",
+            location=loaded.location(hits[0]) if hits else loc,
+        )
+    if isinstance(exc, HardwareException):
+        return Finding(
+            severity="error" if remote is False else ("info" if remote else "warning"),
+            code="hardware_unsupported_locally",
+            message=msg,
+            location=loc,
+            fix="Fine on a remote GPU target; to run here, change the setting (e.g. "
+            "attn_implementation: sdpa).",
+        )
+    return Finding(
+        severity="error",
+        code="config_invalid",
+        message=msg,
+        location=loc,
+        fix="Change the value the message names; oumi refuses it at launch.",
+    )
+
+
+def validate_schema(
+    loaded: LoadedConfig, task_type: str | None = None, *, remote: bool | None = None
+) -> SchemaResult:
+    """Validate `loaded` with oumi's classes (imports oumi: call off the event loop)."""
+    inferred = task_type is None
+    reason = ""
+    if task_type is None:
+        task_type, reason = infer_task_type(loaded.data)
+    with _install_lock:
+        _install_local_adapter_lookup()
+    if task_type is None:
+        task_type = _best_fit(loaded.data)
+        reason = "the closest set of top-level keys"
+    if task_type is None:
+        return SchemaResult(
+            None,
+            True,
+            [
+                Finding(
+                    severity="error",
+                    code="unknown_task_type",
+                    message="Cannot tell what kind of Oumi config this is from its top-level keys "
+                    f"({', '.join(map(str, loaded.data))[:200]}).",
+                    fix=f"Pass task_type (one of {', '.join(TASK_TYPES)}).",
+                    location=loaded.location(()),
+                )
+            ],
+        )
+    result = SchemaResult(task_type, inferred)
+    if inferred:
+        result.findings.append(
+            Finding(
+                severity="info",
+                code="task_type_inferred",
+                message=f"Validated as a {task_type} config (from {reason}).",
+                fix="Pass task_type to validate it as another kind.",
+            )
+        )
+    cls = config_class(task_type, loaded.data)
+    unknown: list[KeyPath] = []
+    _walk(loaded.data, cls, (), loaded, result.findings, unknown)
+    data = copy.deepcopy(loaded.data)
+    for path in unknown:
+        _delete(data, path)
+    data = absolutize(data, loaded.client_cwd)
+    obj = _build(cls, data, loaded, result.findings)
+    if obj is None:
+        return result
+    _local_only.on = True
+    try:
+        obj.finalize_and_validate()
+    except Exception as exc:
+        result.findings.append(_semantic(exc, loaded, remote=remote))
+    finally:
+        _local_only.on = False
+    result.config = obj
+    return result

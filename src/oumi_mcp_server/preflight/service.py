@@ -1,0 +1,208 @@
+"""Validation and pre-flight entry points (blocking: call them through run_blocking)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.preflight.context import CheckContext
+from oumi_mcp_server.preflight.credentials import check_credentials
+from oumi_mcp_server.preflight.datasets import check_datasets, check_hub_datasets
+from oumi_mcp_server.preflight.hardware import check_hardware
+from oumi_mcp_server.preflight.loading import ConfigLoadError, load_config
+from oumi_mcp_server.preflight.model_access import check_hub_models, check_models
+from oumi_mcp_server.preflight.models import (
+    TASK_TYPES,
+    Finding,
+    PreflightReport,
+    SkippedCheck,
+    ValidationReport,
+    count,
+    sort_and_cap,
+)
+from oumi_mcp_server.preflight.paths import check_paths
+from oumi_mcp_server.preflight.remote import check_cloud_enabled
+from oumi_mcp_server.preflight.runner import OVERALL_TIMEOUT_S, Check, run_checks
+from oumi_mcp_server.preflight.schema import normalize_task_type, validate_schema
+
+logger = logging.getLogger(__name__)
+_CLOUD_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,31}$")
+NETWORK_TIMEOUT_S = 15.0
+
+
+def _task(task_type: str | None) -> str | None:
+    if task_type is None or not task_type.strip():
+        return None
+    normalized = normalize_task_type(task_type)
+    if normalized is None:
+        raise ServiceError(
+            "bad_task_type",
+            f"Unknown task_type {task_type!r}.",
+            f"Use one of {', '.join(TASK_TYPES)}, or omit it to infer it.",
+        )
+    return normalized
+
+
+def _cloud(cloud: str | None) -> str | None:
+    if cloud is None or not cloud.strip():
+        return None
+    c = cloud.strip().lower()
+    if not _CLOUD_RE.match(c):
+        raise ServiceError(
+            "bad_cloud",
+            f"{cloud!r} is not a cloud name.",
+            "Use a target such as local, gcp, aws, azure, lambda, k8s, slurm.",
+        )
+    return c
+
+
+def _summary(findings: list[Finding], task: str | None, where: str) -> str:
+    c = count(findings)
+    what = f"{task or 'unknown'} config{where}"
+    if c.errors:
+        first = next(f for f in findings if f.severity == "error")
+        return (
+            f"Not ready: {c.errors} error(s), {c.warnings} warning(s) in this {what}. "
+            f"First: [{first.code}] {first.message}"[:400]
+        )
+    if c.warnings:
+        return f"Ready with {c.warnings} warning(s) for this {what}."
+    return f"Ready: no problems found in this {what}."
+
+
+def validate_config(config: str, client_cwd: str, task_type: str | None = None) -> ValidationReport:
+    """Load and strictly validate a config with oumi's classes (first call imports oumi)."""
+    task = _task(task_type)
+    try:
+        loaded, findings = load_config(config, client_cwd)
+    except ConfigLoadError as exc:
+        findings = [exc.finding]
+        return ValidationReport(
+            valid=False,
+            task_type=task,
+            task_type_inferred=False,
+            config_file=exc.finding.location.file if exc.finding.location else None,
+            summary=_summary(findings, task, ""),
+            counts=count(findings),
+            findings=findings,
+        )
+    result = validate_schema(loaded, task)
+    findings = findings + result.findings
+    shown, truncated = sort_and_cap(findings)
+    return ValidationReport(
+        valid=not count(findings).errors,
+        task_type=result.task_type,
+        task_type_inferred=result.inferred,
+        config_file=loaded.display_file,
+        summary=_summary(findings, result.task_type, ""),
+        counts=count(findings),
+        findings=shown,
+        truncated=truncated,
+    )
+
+
+def _checks(ctx: CheckContext) -> list[Check]:
+    checks = [Check("paths", check_paths), Check("credentials", check_credentials)]
+    if ctx.task_type != "job":
+        checks += [
+            Check("datasets", check_datasets),
+            Check("models", check_models),
+            Check("hardware", check_hardware),
+            Check("hub_models", check_hub_models, NETWORK_TIMEOUT_S),
+            Check("hub_datasets", check_hub_datasets, NETWORK_TIMEOUT_S),
+        ]
+    if ctx.remote:
+        checks.append(Check("cloud", check_cloud_enabled))
+    return checks
+
+
+def suggest_recipes(task: str | None, model: str | None) -> list[str]:
+    """Up to three catalog recipes to compare with; empty when the catalog is unavailable."""
+    try:
+        from oumi_mcp_server.recipes.service import suggest_similar
+
+        found: Any = suggest_similar(task or "training", model, limit=3)
+    except (ImportError, AttributeError):
+        return []
+    except Exception:
+        logger.info("recipe suggestions unavailable", exc_info=True)
+        return []
+    out: list[str] = []
+    for item in list(found or [])[:3]:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            out.append(str(item.get("path") or item.get("name") or item))
+        else:
+            out.append(str(getattr(item, "path", None) or getattr(item, "name", None) or item))
+    return out
+
+
+def run_preflight(
+    config: str,
+    client_cwd: str,
+    cloud: str | None = None,
+    overall_timeout: float = OVERALL_TIMEOUT_S,
+) -> PreflightReport:
+    """Everything that would make the run fail before it costs time or money, with fixes."""
+    target = _cloud(cloud)
+    where = f" on {target}" if target else ""
+    try:
+        loaded, findings = load_config(config, client_cwd)
+    except ConfigLoadError as exc:
+        findings = [exc.finding]
+        return PreflightReport(
+            ready=False,
+            summary=_summary(findings, None, where),
+            cloud=target,
+            config_file=exc.finding.location.file if exc.finding.location else None,
+            counts=count(findings),
+            findings=findings,
+            checks_run=["config"],
+            checks_skipped=[SkippedCheck(name="others", reason="the config did not load")],
+            suggested_recipes=suggest_recipes(None, None),
+        )
+    remote = bool(target) and target != "local"
+    schema = validate_schema(loaded, None, remote=remote)
+    findings = findings + schema.findings
+    ctx = CheckContext(
+        loaded=loaded, task_type=schema.task_type, cloud=target, config=schema.config
+    )
+    run_names, skipped = ["config"], []
+    if schema.task_type is None:
+        skipped.append(SkippedCheck(name="others", reason="unknown config kind"))
+    else:
+        result = run_checks(_checks(ctx), ctx, overall_timeout)
+        run_names += result.ran
+        skipped += result.skipped
+        if "datasets" in result.ran:  # it reports missing dataset files itself
+            findings = [f for f in findings if f.code != "dataset_not_found"]
+        findings += result.findings
+    shown, truncated = sort_and_cap(findings)
+    errors = count(findings).errors
+    model = (
+        loaded.data.get("model", {}).get("model_name")
+        if isinstance(loaded.data.get("model"), dict)
+        else None
+    )
+    return PreflightReport(
+        ready=not errors,
+        summary=_summary(findings, schema.task_type, where),
+        task_type=schema.task_type,
+        task_type_inferred=schema.inferred,
+        config_file=loaded.display_file,
+        cloud=target,
+        counts=count(findings),
+        findings=shown,
+        truncated=truncated,
+        checks_run=run_names,
+        checks_skipped=skipped,
+        memory=ctx.memory,
+        suggested_recipes=suggest_recipes(
+            schema.task_type, model if isinstance(model, str) else None
+        )
+        if errors
+        else [],
+    )

@@ -1,0 +1,88 @@
+"""Shared pieces for pre-flight tests: one warm oumi import, a project folder, tree snapshots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from oumi_mcp_server.preflight import remote
+
+
+@pytest.fixture(scope="session")
+def oumi_warm() -> None:
+    """Import oumi's config classes once for the whole session (about 10 s)."""
+    import oumi.core.configs  # noqa: F401
+    from oumi.core.registry import REGISTRY, RegistryType
+
+    REGISTRY.get_all(RegistryType.DATASET)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "train.jsonl").write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "messages": [
+                        {"role": "user", "content": f"q{i}"},
+                        {"role": "assistant", "content": f"a{i}"},
+                    ]
+                }
+            )
+            for i in range(5)
+        )
+        + "\n"
+    )
+    return root
+
+
+@pytest.fixture
+def no_sky(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Replace SkyPilot's check with a canned answer; records each call."""
+    calls: list[str] = []
+
+    def fake() -> list[str]:
+        calls.append("called")
+        return ["aws"]
+
+    remote.clear_cache()
+    monkeypatch.setattr(remote, "_sky_enabled_clouds", fake)
+    yield calls
+    remote.clear_cache()
+
+
+def snapshot(*roots: Path) -> dict[str, tuple[int, float]]:
+    out: dict[str, tuple[int, float]] = {}
+    for root in roots:
+        for p in sorted(root.rglob("*")):
+            st = p.lstat()
+            out[str(p)] = (st.st_size, st.st_mtime)
+    return out
+
+
+def training_yaml(
+    dataset: str = "data/train.jsonl",
+    model: str = "HuggingFaceTB/SmolLM2-135M",
+    output_dir: str = "output/run1",
+    extra: str = "",
+) -> str:
+    return f"""\
+model:
+  model_name: {model}
+  torch_dtype_str: bfloat16
+  model_max_length: 512
+data:
+  train:
+    datasets:
+      - dataset_name: text_sft_jsonl
+        dataset_path: {dataset}
+training:
+  trainer_type: TRL_SFT
+  per_device_train_batch_size: 2
+  max_steps: 5
+  output_dir: {output_dir}
+{extra}"""
