@@ -5,9 +5,12 @@ from __future__ import annotations
 import click
 
 from oumi_mcp_server import __version__
+from oumi_mcp_server.cli.demo import demo
 from oumi_mcp_server.cli.doctor import doctor
 from oumi_mcp_server.cli.init import init
 from oumi_mcp_server.cli.recipes import sync_configs
+
+WARM_UP_DELAY_S = 1.5
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,10 +31,17 @@ def cli(ctx: click.Context) -> None:
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR.")
 def serve(use_http: bool, host: str, port: int, token: str | None, log_level: str | None) -> None:
     """Serve MCP over stdio (default) or streamable HTTP."""
+    import threading
+
     from oumi_mcp_server.core.logging_setup import configure_logging
+    from oumi_mcp_server.recipes import service as recipes
     from oumi_mcp_server.server import transports
 
     configure_logging(log_level)
+    # Load the recipe index once the handshake is likely done, so it does not slow `tools/list`.
+    warm = threading.Timer(WARM_UP_DELAY_S, recipes.warm_up)
+    warm.daemon = True
+    warm.start()
     if use_http:
         transports.serve_http(host, port, token)
     else:
@@ -41,6 +51,7 @@ def serve(use_http: bool, host: str, port: int, token: str | None, log_level: st
 cli.add_command(sync_configs)
 cli.add_command(init)
 cli.add_command(doctor)
+cli.add_command(demo)
 
 
 def main() -> None:
