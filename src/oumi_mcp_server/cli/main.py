@@ -8,6 +8,7 @@ from oumi_mcp_server import __version__
 from oumi_mcp_server.cli.demo import demo
 from oumi_mcp_server.cli.doctor import doctor
 from oumi_mcp_server.cli.init import init
+from oumi_mcp_server.cli.jobs import jobs
 from oumi_mcp_server.cli.recipes import sync_configs
 
 WARM_UP_DELAY_S = 1.5
@@ -52,6 +53,7 @@ cli.add_command(sync_configs)
 cli.add_command(init)
 cli.add_command(doctor)
 cli.add_command(demo)
+cli.add_command(jobs)
 
 
 def main() -> None:

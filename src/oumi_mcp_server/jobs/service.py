@@ -382,8 +382,9 @@ class JobService:
         """Block at most `timeout_s` (capped at 300 s) until the job is done (or running)."""
         if until not in ("done", "running"):
             raise ServiceError("bad_until", f"Unknown until {until!r}.", "Use done or running.")
-        if not 0 <= timeout_s <= WAIT_CAP_S:
-            timeout_s = min(max(timeout_s, 0.0), WAIT_CAP_S)
+        if not timeout_s >= 0:  # also refuses NaN
+            raise ServiceError("bad_timeout", "timeout_s must be 0 or more.", "Use 60-300.")
+        timeout_s = min(timeout_s, WAIT_CAP_S)
         await run_blocking(self.record, job_id)
         end = time.monotonic() + timeout_s
         while True:
@@ -472,9 +473,8 @@ class JobService:
         doomed: list[JobRecord] = []
         for rec in self.store.finished_before(cutoff):
             res = status_mod.resolve(rec)
-            if res.status in FINAL_STATES or (
-                res.status == "lost" and rec.backend == LOCAL_BACKEND
-            ):
+            ours = rec.backend == LOCAL_BACKEND and rec.origin == "mcp"
+            if res.status in FINAL_STATES or (res.status == "lost" and ours):
                 doomed.append(rec)
         if not dry_run:
             self.store.delete([r.id for r in doomed])

@@ -1,0 +1,69 @@
+"""`oumi-mcp-server jobs`: the same jobs the assistant sees, from a terminal; prune old records."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group("jobs")
+def jobs() -> None:
+    """List and prune the jobs launched through this server."""
+
+
+@jobs.command("list")
+@click.option("--status", default=None, help="Only jobs in this state (running, failed, ...).")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 200))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_cmd(status: str | None, limit: int, as_json: bool) -> None:
+    """Jobs, newest first, with their live status."""
+    from oumi_mcp_server.core.errors import ServiceError
+    from oumi_mcp_server.jobs.service import JobService
+
+    try:
+        result = JobService().list_jobs(status, limit, None)
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc.message} {exc.fix}") from None
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+        return
+    if not result.jobs:
+        click.echo("No jobs.")
+        return
+    click.echo(f"{'JOB ID':<34} {'STATUS':<10} {'COMMAND':<9} {'STEP':>11} {'LOSS':>8}  SUBMITTED")
+    for job in result.jobs:
+        step = f"{job.step}/{job.total_steps or '?'}" if job.step is not None else "-"
+        loss = f"{job.loss:.4g}" if job.loss is not None else "-"
+        click.echo(
+            f"{job.job_id:<34} {job.status:<10} {job.command:<9} {step:>11} {loss:>8}  "
+            f"{job.submitted_at}"
+        )
+    click.echo(f"{len(result.jobs)} of {result.total_stored} stored job(s).")
+
+
+@jobs.command("prune")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.FloatRange(min=0),
+    required=True,
+    help="Days since submission.",
+)
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def prune(days: float, dry_run: bool, yes: bool) -> None:
+    """Delete records and run folders of finished jobs; never one that might still run."""
+    from oumi_mcp_server.jobs.service import JobService
+
+    service = JobService()
+    doomed = service.prune(days, dry_run=True)
+    if not doomed:
+        click.echo("Nothing to prune.")
+        return
+    click.echo("\n".join(doomed))
+    if dry_run:
+        click.echo(f"{len(doomed)} finished job(s) would be deleted.")
+        return
+    if not yes and not click.confirm(f"Delete these {len(doomed)} finished job(s)?"):
+        raise click.Abort()
+    deleted = service.prune(days)
+    click.echo(f"Deleted {len(deleted)} finished job(s).")
