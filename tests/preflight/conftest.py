@@ -19,6 +19,12 @@ def oumi_warm() -> None:
     REGISTRY.get_all(RegistryType.DATASET)
 
 
+@pytest.fixture(autouse=True)
+def no_recipe_download(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Suggestions must not start the recipe catalog's background download in these tests."""
+    monkeypatch.setenv("OUMI_MCP_CONFIGS_AUTO_SYNC", "0")
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"

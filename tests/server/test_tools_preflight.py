@@ -26,7 +26,8 @@ training:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OUMI_MCP_CONFIGS_AUTO_SYNC", "0")  # no catalog download from suggestions
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "train.jsonl").write_text('{"messages": []}\n')
     (tmp_path / "train.yaml").write_text(CONFIG)

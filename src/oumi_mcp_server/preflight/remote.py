@@ -45,7 +45,7 @@ def _run(fut: Future[list[str]]) -> None:
         fut.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
 
 
-def enabled_clouds(timeout: float = SKY_TIMEOUT_S) -> list[str]:
+def enabled_clouds(timeout: float | None = None) -> list[str]:
     """SkyPilot's enabled clouds; one check runs at a time and its answer is kept a while."""
     global _cache
     with _lock:
@@ -58,7 +58,7 @@ def enabled_clouds(timeout: float = SKY_TIMEOUT_S) -> list[str]:
             threading.Thread(target=_run, args=(fut,), name="sky-check", daemon=True).start()
             _cache = (time.monotonic(), fut)
         fut = _cache[1]
-    return fut.result(timeout=timeout)
+    return fut.result(timeout=SKY_TIMEOUT_S if timeout is None else timeout)
 
 
 def clear_cache() -> None:
