@@ -35,6 +35,8 @@ def test_assets_are_complete_and_local(tiny_assets: TinyAssets) -> None:
     infer = yaml.safe_load(tiny_assets.infer_config.read_text())
     assert infer["model"]["model_name"] == str(tiny_assets.output_dir)
     assert infer["engine"] == "NATIVE"
+    assert infer["input_path"] == str(tiny_assets.prompts_jsonl)
+    assert infer["output_path"] == str(tiny_assets.predictions_jsonl)
 
 
 def test_configs_parse_as_oumi_configs(tiny_assets: TinyAssets) -> None:

@@ -11,7 +11,8 @@ seconds and downloads nothing. `build_tiny_assets(root)` writes, under `root`:
 - `data/prompts.jsonl`: the first 2 questions, user turn only: `oumi infer --input_path`.
 - `configs/train.yaml`: TRL_SFT on `text_sft_jsonl`, 60 steps of batch 8, float32, no eval,
   no wandb/tensorboard/mlflow, final model saved to `output/`. `configs/infer.yaml`: NATIVE
-  engine on `output/`, greedy, 16 new tokens.
+  engine on `output/`, greedy, 16 new tokens, `input_path: data/prompts.jsonl`,
+  `output_path: predictions.jsonl` (so a plain `oumi infer -c configs/infer.yaml` runs it).
 
 Measured by hand on the shared 2-core CPU box (oumi 0.9, offline env):
 
@@ -23,8 +24,8 @@ Measured by hand on the shared 2-core CPU box (oumi 0.9, offline env):
   `metrics_rank0000.jsonl` (one JSON dict per logged step, then the summary),
   `logs/rank_0000.log`, `telemetry/training_config.yaml`. Stdout gets each step's metric
   dict as a Python repr (`{'loss': '5.873', ..., 'step': 1}`); stderr gets warnings.
-- `oumi infer -c configs/infer.yaml --input_path data/prompts.jsonl --output_path out.jsonl`:
-  ~15-30 s wall (nearly all imports). `out.jsonl` holds one line per input: the whole
+- `oumi infer -c configs/infer.yaml` (or with `--input_path X --output_path Y`): ~15-30 s
+  wall (nearly all imports). `predictions.jsonl` holds one line per input: the whole
   conversation with the answer as the last assistant message (`"The sky is blue."`) and
   `metadata.finish_reason`.
 
@@ -78,6 +79,8 @@ class TinyAssets:
     eval_config: Path | None
     output_dir: Path
     """Where `oumi train -c train_config` saves the trained model; `infer_config` reads it."""
+    predictions_jsonl: Path
+    """Where `oumi infer -c infer_config` writes its answers to `prompts_jsonl`."""
     train_steps: int
 
 
@@ -96,10 +99,12 @@ def build_tiny_assets(root: Path) -> TinyAssets:
     train_config = config_dir / "train.yaml"
     infer_config = config_dir / "infer.yaml"
     _write_yaml(train_config, _train_config(model_dir, dataset, output_dir))
-    _write_yaml(infer_config, _infer_config(output_dir))
+    predictions = root / "predictions.jsonl"
+    _write_yaml(infer_config, _infer_config(output_dir, prompts, predictions))
     return TinyAssets(root=root, model_dir=model_dir, dataset_jsonl=dataset, prompts_jsonl=prompts,
                       train_config=train_config, infer_config=infer_config, eval_config=None,
-                      output_dir=output_dir, train_steps=TRAIN_STEPS)
+                      output_dir=output_dir, predictions_jsonl=predictions,
+                      train_steps=TRAIN_STEPS)
 
 
 def _chat(question: str, answer: str) -> dict[str, Any]:
@@ -169,7 +174,7 @@ def _train_config(model_dir: Path, dataset: Path, output_dir: Path) -> dict[str,
     }
 
 
-def _infer_config(output_dir: Path) -> dict[str, Any]:
+def _infer_config(output_dir: Path, prompts: Path, predictions: Path) -> dict[str, Any]:
     return {"model": _model_section(output_dir),
             "generation": {"max_new_tokens": 16, "temperature": 0.0, "batch_size": 1},
-            "engine": "NATIVE"}
+            "input_path": str(prompts), "output_path": str(predictions), "engine": "NATIVE"}
