@@ -284,3 +284,37 @@ def test_suggestions_empty_without_catalog(project: Path, monkeypatch: pytest.Mo
     monkeypatch.setitem(sys.modules, "oumi_mcp_server.recipes.service", fake)
     r = run_preflight(training_yaml(dataset="data/nope.jsonl"), str(project))
     assert r.suggested_recipes == [f"recipes/training/{i}.yaml" for i in range(3)]
+
+
+def test_finalize_never_reaches_the_hub(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Online settings: oumi's adapter and text_only look-ups must stay local (no request)."""
+    import huggingface_hub.file_download as fd
+
+    def no_network(*args: object, **kwargs: object) -> object:
+        raise AssertionError("validation tried to reach the hub")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
+    monkeypatch.setattr(fd, "get_hf_file_metadata", no_network)
+    monkeypatch.setattr(fd, "_httpx_follow_relative_redirects_with_backoff", no_network)
+    text = training_yaml(model="org/NotCached-1B").replace(
+        "  model_max_length: 512\n", "  model_max_length: 512\n  text_only: true\n"
+    )
+    r = validate_config(text, str(project))
+    assert r.valid, r.findings
+
+
+def test_flash_attention_missing_is_error_only_for_local_runs(
+    project: Path, no_sky: list[str]
+) -> None:
+    text = training_yaml().replace(
+        "  model_max_length: 512\n",
+        "  model_max_length: 512\n  attn_implementation: flash_attention_2\n",
+    )
+    local = run_preflight(text, str(project))
+    remote = run_preflight(text, str(project), "aws")
+    sev = {
+        r: [f.severity for f in x.findings if f.code == "hardware_unsupported_locally"]
+        for r, x in (("local", local), ("remote", remote))
+    }
+    assert sev == {"local": ["error"], "remote": ["info"]}

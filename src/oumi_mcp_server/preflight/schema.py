@@ -4,7 +4,7 @@ We walk the YAML against the dataclass schema ourselves so that every unknown ke
 (with the nearest valid key), then let OmegaConf and `finalize_and_validate()` judge types and
 semantics. `finalize_and_validate()` is run with relative paths made absolute against the
 client's folder (oumi would check them against the server's cwd) and with adapter look-ups kept
-local (oumi would otherwise query, and cache into, the HF hub).
+local (oumi would otherwise query, and cache into, the HF hub): see _install_local_hub_lookups.
 """
 
 from __future__ import annotations
@@ -227,21 +227,39 @@ def _structured(cls: Any) -> Any:
     return OmegaConf.structured(cls)
 
 
-def _install_local_adapter_lookup() -> None:
-    """Make oumi's adapter look-up local-only inside validation threads (no hub, no cache write)."""
+def _install_local_hub_lookups() -> None:
+    """Inside validation threads, oumi's hub look-ups stay local (no request, no cache write).
+
+    `finalize_and_validate()` looks for a LoRA adapter of `model_name` and, with `text_only`,
+    loads the model's HF config: both would query the hub. A config that is not cached reads
+    as "no adapter" / an empty config, which is what an offline run would see.
+    """
+    from oumi.core.configs.internal import supported_models
     from oumi.core.configs.params import model_params
 
-    original = model_params.find_adapter_config_file
-    if getattr(original, "_oumi_mcp_local", False):
+    adapter_lookup = model_params.find_adapter_config_file
+    if getattr(adapter_lookup, "_oumi_mcp_local", False):
         return
+    config_lookup = supported_models.find_model_hf_config
 
     def find_adapter_config_file(model_id: str, *args: Any, **kwargs: Any) -> Any:
         if getattr(_local_only, "on", False):
             kwargs["local_files_only"] = True
-        return original(model_id, *args, **kwargs)
+        return adapter_lookup(model_id, *args, **kwargs)
+
+    def find_model_hf_config(model_name: str, **kwargs: Any) -> Any:
+        if not getattr(_local_only, "on", False):
+            return config_lookup(model_name, **kwargs)
+        try:
+            return config_lookup(model_name, local_files_only=True, **kwargs)
+        except OSError:
+            import transformers
+
+            return transformers.PretrainedConfig()
 
     find_adapter_config_file._oumi_mcp_local = True  # type: ignore[attr-defined]
     model_params.find_adapter_config_file = find_adapter_config_file
+    supported_models.find_model_hf_config = find_model_hf_config
 
 
 _install_lock = threading.Lock()
@@ -336,7 +354,7 @@ def validate_schema(
     if task_type is None:
         task_type, reason = infer_task_type(loaded.data)
     with _install_lock:
-        _install_local_adapter_lookup()
+        _install_local_hub_lookups()
     if task_type is None:
         task_type = _best_fit(loaded.data)
         reason = "the closest set of top-level keys"
