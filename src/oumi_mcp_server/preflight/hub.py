@@ -74,6 +74,15 @@ def token_present() -> bool:
     return bool(get_token())
 
 
+def _auth_check(repo_id: str, repo_type: str) -> None:
+    """HfApi.auth_check with a timeout (it has none): raises GatedRepoError without access."""
+    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+    url = f"{endpoint().rstrip('/')}/api/{repo_type}s/{repo_id}/auth-check"
+    response = get_session().get(url, headers=build_hf_headers(), timeout=HUB_TIMEOUT_S)
+    hf_raise_for_status(response)
+
+
 def repo_status(repo_id: str, repo_type: Literal["model", "dataset"]) -> RepoStatus:
     """Does the repo exist, and may the user's token read it? (one or two bounded requests)."""
     from huggingface_hub import HfApi
@@ -91,7 +100,7 @@ def repo_status(repo_id: str, repo_type: Literal["model", "dataset"]) -> RepoSta
             else api.dataset_info(repo_id, timeout=HUB_TIMEOUT_S)
         )
         if getattr(info, "gated", False):
-            api.auth_check(repo_id, repo_type=repo_type)
+            _auth_check(repo_id, repo_type)
         return RepoStatus("ok")
     except GatedRepoError:
         return RepoStatus("gated")
