@@ -76,7 +76,8 @@ def token_present() -> bool:
 
 def _auth_check(repo_id: str, repo_type: str) -> None:
     """HfApi.auth_check with a timeout (it has none): raises GatedRepoError without access."""
-    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+    from huggingface_hub import get_session, hf_raise_for_status
+    from huggingface_hub.utils._headers import build_hf_headers
 
     url = f"{endpoint().rstrip('/')}/api/{repo_type}s/{repo_id}/auth-check"
     response = get_session().get(url, headers=build_hf_headers(), timeout=HUB_TIMEOUT_S)
