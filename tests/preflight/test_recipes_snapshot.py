@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from oumi_mcp_server.preflight.loading import ConfigLoadError, load_config
-from oumi_mcp_server.preflight.schema import infer_task_type
 from oumi_mcp_server.preflight.service import run_preflight
+from oumi_mcp_server.preflight.tasks import infer_task_type
 
 pytestmark = pytest.mark.usefixtures("oumi_warm")
 

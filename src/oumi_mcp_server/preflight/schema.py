@@ -25,42 +25,8 @@ from oumi_mcp_server.core.redact import redact_text
 from oumi_mcp_server.preflight.context import get, looks_local
 from oumi_mcp_server.preflight.loading import KeyPath, LoadedConfig
 from oumi_mcp_server.preflight.models import TASK_TYPES, Finding
+from oumi_mcp_server.preflight.tasks import best_fit, config_class, field_types, infer_task_type
 
-TASK_ALIASES = {
-    "train": "training",
-    "sft": "training",
-    "eval": "evaluation",
-    "async_evaluation": "evaluation",
-    "infer": "inference",
-    "synth": "synthesis",
-    "analysis": "analyze",
-    "quantize": "quantization",
-    "tune": "tuning",
-    "launch": "job",
-}
-_CLASS_NAMES = {
-    "training": "TrainingConfig",
-    "evaluation": "EvaluationConfig",
-    "inference": "InferenceConfig",
-    "synthesis": "SynthesisConfig",
-    "analyze": "AnalyzeConfig",
-    "judge": "JudgeConfig",
-    "quantization": "QuantizationConfig",
-    "tuning": "TuningConfig",
-    "job": "JobConfig",
-}
-# Keys that, present at the top level, name the task (checked in this order).
-_MARKER_KEYS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("job", frozenset({"resources", "run", "setup", "file_mounts", "num_nodes", "storage_mounts"})),
-    ("judge", frozenset({"judge_params", "rule_judge_params", "rubric_judge_params"})),
-    ("tuning", frozenset({"tuning"})),
-    ("training", frozenset({"training", "peft", "deepspeed"})),
-    ("evaluation", frozenset({"tasks", "checkpoints_dir"})),
-    ("synthesis", frozenset({"strategy", "strategy_params", "environment_config"})),
-    ("analyze", frozenset({"analyzers", "dataset_source"})),
-    ("quantization", frozenset({"method", "awq_group_size", "calibration_samples"})),
-    ("inference", frozenset({"generation", "engine", "input_path", "remote_params"})),
-)
 _PATH_KEY_SUFFIXES = ("_path", "_dir", "_file", "_folder")
 _MODEL_PATH_KEYS = frozenset({"model_name", "tokenizer_name", "adapter_model"})
 _MAX_TYPE_ERRORS = 8
@@ -73,52 +39,6 @@ class SchemaResult:
     inferred: bool
     findings: list[Finding] = field(default_factory=list)
     config: Any = None
-
-
-def normalize_task_type(task_type: str) -> str | None:
-    t = task_type.strip().lower()
-    t = TASK_ALIASES.get(t, t)
-    return t if t in TASK_TYPES else None
-
-
-def infer_task_type(data: dict[str, Any]) -> tuple[str | None, str]:
-    """Task type from the top-level keys (no oumi import): the type and the keys that told."""
-    keys = {str(k) for k in data}
-    for task, markers in _MARKER_KEYS:
-        hit = sorted(keys & markers)
-        if hit:
-            return task, ", ".join(hit)
-    return None, ""
-
-
-def config_class(task_type: str, data: dict[str, Any]) -> Any:
-    """The oumi config class (a dataclass) that validates this kind of config."""
-    import oumi.core.configs as configs
-
-    if task_type == "evaluation" and "evaluation" in data and "tasks" not in data:
-        return configs.AsyncEvaluationConfig
-    return getattr(configs, _CLASS_NAMES[task_type])
-
-
-def _best_fit(data: dict[str, Any]) -> str | None:
-    """Trying: the config class whose top-level fields cover most of the config's keys."""
-    best, best_score = None, 0
-    for task in TASK_TYPES:
-        names = set(_hints(config_class(task, data)))
-        hits = sum(str(k) in names for k in data)
-        score = hits * 2 - (len(data) - hits)
-        if score > best_score:
-            best, best_score = task, score
-    return best
-
-
-@functools.cache
-def _hints(cls: Any) -> dict[str, Any]:
-    try:
-        hints = typing.get_type_hints(cls)
-    except Exception:  # an unresolvable annotation: fall back to raw field types
-        hints = {f.name: f.type for f in dataclasses.fields(cls)}
-    return {f.name: hints.get(f.name, Any) for f in dataclasses.fields(cls)}
 
 
 def _unwrap(tp: Any) -> Any:
@@ -144,7 +64,7 @@ def _walk(
 ) -> None:
     tp = _unwrap(tp)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(value, dict):
-        hints = _hints(tp)
+        hints = field_types(tp)
         for key, sub in value.items():
             sub_path = (*path, str(key))
             if str(key) in hints:
@@ -356,7 +276,7 @@ def validate_schema(
     with _install_lock:
         _install_local_hub_lookups()
     if task_type is None:
-        task_type = _best_fit(loaded.data)
+        task_type = best_fit(loaded.data)
         reason = "the closest set of top-level keys"
     if task_type is None:
         return SchemaResult(

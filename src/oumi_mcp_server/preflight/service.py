@@ -25,7 +25,8 @@ from oumi_mcp_server.preflight.models import (
 from oumi_mcp_server.preflight.paths import check_paths
 from oumi_mcp_server.preflight.remote import check_cloud_enabled
 from oumi_mcp_server.preflight.runner import OVERALL_TIMEOUT_S, Check, run_checks
-from oumi_mcp_server.preflight.schema import normalize_task_type, validate_schema
+from oumi_mcp_server.preflight.schema import validate_schema
+from oumi_mcp_server.preflight.tasks import normalize_task_type
 
 logger = logging.getLogger(__name__)
 _CLOUD_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,31}$")
