@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from oumi_mcp_server.jobs import status as status_mod
 from oumi_mcp_server.jobs.models import JobRecord
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.store import DuplicateJobError, JobStore, TokenAlreadyUsedError
@@ -75,7 +76,11 @@ def _legacy_file(home: Path, sub: tuple[str, ...], entries: list[dict[str, objec
     return path
 
 
-def test_legacy_registry_imported_once_without_touching_it(isolated_env: Path) -> None:
+def test_legacy_registry_imported_once_without_touching_it(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a cluster backend resolver, a cluster record says what it last knew.
+    monkeypatch.delitem(status_mod._BACKENDS, "launcher", raising=False)
     home = isolated_env / "home"
     new_style = _legacy_file(
         home,
@@ -175,8 +180,8 @@ def test_unreadable_legacy_registry_is_skipped(isolated_env: Path) -> None:
 def test_final_status_is_written_once(tmp_path: Path) -> None:
     store = JobStore(tmp_path / "j.db")
     store.insert(_rec("a", time.time()))
-    store.set_final_status("a", "completed")
-    store.set_final_status("a", "failed")
+    store.set_final_statuses({"a": "completed"})
+    store.set_final_statuses({"a": "failed"})
     got = store.get("a")
     assert got is not None and got.final_status == "completed"
     assert [r.id for r in store.page(before=None, limit=5, unfinished_only=True)] == []

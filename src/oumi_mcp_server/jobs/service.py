@@ -214,14 +214,24 @@ class JobService:
     def status(self, job_id: str) -> JobStatusView:
         return self._view(self.record(job_id))
 
-    def _view(self, rec: JobRecord, with_progress: bool = True) -> JobStatusView:
+    def _resolve(self, rec: JobRecord, memo: dict[str, str] | None = None) -> status_mod.Resolved:
+        """Resolve, remembering an outcome read from an exit record (now, or into `memo`)."""
         res = status_mod.resolve(rec)
         if (
             res.status in FINAL_STATES
             and rec.final_status is None
             and res.source.startswith("exit")
         ):
-            self.store.set_final_status(rec.id, res.status)
+            if memo is None:
+                self.store.set_final_statuses({rec.id: res.status})
+            else:
+                memo[rec.id] = res.status
+        return res
+
+    def _view(
+        self, rec: JobRecord, with_progress: bool = True, res: status_mod.Resolved | None = None
+    ) -> JobStatusView:
+        res = res or self._resolve(rec)
         prog = None
         if with_progress and rec.run_dir and res.status != "queued":
             run_dir = Path(rec.run_dir)
@@ -331,6 +341,7 @@ class JobService:
         out: list[JobSummary] = []
         scanned = 0
         last: JobRecord | None = None
+        memo: dict[str, str] = {}
         while len(out) < limit and scanned < _LIST_SCAN_CAP:
             batch = self.store.page(
                 before=before, limit=100 if status else limit, unfinished_only=unfinished
@@ -342,9 +353,10 @@ class JobService:
                     break
                 scanned += 1
                 last = rec
-                view = self._view(rec)
-                if status and view.status != status:
+                res = self._resolve(rec, memo)
+                if status and res.status != status:
                     continue
+                view = self._view(rec, res=res)
                 p = view.progress
                 out.append(
                     JobSummary(
@@ -362,6 +374,8 @@ class JobService:
                 )
             if last is not None:
                 before = (last.submitted_at, last.id)
+        if memo:
+            self.store.set_final_statuses(memo)
         more = last is not None and bool(
             self.store.page(before=before, limit=1, unfinished_only=unfinished)
         )

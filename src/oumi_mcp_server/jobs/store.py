@@ -253,12 +253,18 @@ class JobStore:
         with self._connect() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
 
-    def set_final_status(self, job_id: str, status: str) -> None:
+    def set_final_statuses(self, outcomes: dict[str, str]) -> None:
+        """Remember terminal outcomes read from exit records (first write wins), in one go."""
         with self._connect(write=True) as conn:
-            conn.execute(
+            conn.executemany(
                 "UPDATE jobs SET final_status = ? WHERE id = ? AND final_status IS NULL",
-                (status, job_id),
+                [(status, job_id) for job_id, status in outcomes.items()],
             )
+
+    def insert_many(self, records: list[JobRecord]) -> None:
+        """Bulk insert (imports, benchmarks) in one transaction."""
+        with self._connect(write=True) as conn:
+            conn.executemany(_INSERT, [_record_values(r) for r in records])
 
     def update_extra(self, job_id: str, **fields: Any) -> None:
         """Merge backend-specific fields (cluster backends keep launch details here)."""

@@ -1,0 +1,133 @@
+"""Job benchmarks (medians over several runs, printed; not a test).
+
+    .venv/bin/python bench/bench_jobs.py [--jobs 10000] [--runs 7]
+
+Targets on the 2-core box: get_job_status p50 < 10 ms, list_jobs over 10,000 stored jobs < 200 ms,
+tail of a 1 GB log < 50 ms, submit -> job process running < 1 s. Uses a private temporary state
+dir; the 1 GB log is a sparse file in /tmp, deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _median_ms(fn: Callable[[], object], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _seed(service: object, count: int) -> None:
+    """`count` finished local jobs with run folders, as if launched over months."""
+    from oumi_mcp_server.jobs import runfolder
+    from oumi_mcp_server.jobs.models import JobRecord
+    from oumi_mcp_server.jobs.service import JobService
+
+    assert isinstance(service, JobService)
+    now = time.time()
+    records = []
+    for i in range(count):
+        job_id = f"train-bench-{i:06d}"
+        run_dir = runfolder.create_run_dir(service.root, job_id)
+        started = now - (count - i) * 600
+        state = {"phase": "exited", "exit_code": 0, "cancelled": False,
+                 "started_at": started, "ended_at": started + 300}
+        (run_dir / runfolder.STATE).write_text(json.dumps(state))
+        (run_dir / "stdout.log").write_text("{'loss': 1.0, 'epoch': 1.0}\n")
+        records.append(JobRecord(
+            id=job_id, name=job_id, command="train", backend="local", backend_job_id=job_id,
+            submitted_at=started - 5, run_dir=str(run_dir)))
+    service.store.insert_many(records)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-jobs-"))
+    os.environ["OUMI_MCP_STATE_DIR"] = str(tmp / "state")
+    os.environ["HOME"] = str(tmp / "home")
+    os.environ["OUMI_MCP_MAX_LOCAL_JOBS"] = "4"
+
+    from oumi_mcp_server.jobs import logs, runfolder
+    from oumi_mcp_server.jobs.service import JobService
+
+    service = JobService()
+    results: dict[str, float] = {}
+
+    # submit -> the job's own process is running (pid recorded and alive)
+    def submit_until_running() -> float:
+        start = time.perf_counter()
+        rec = service.submit_argv([sys.executable, "-c", "import time; time.sleep(30)"],
+                                  cwd=str(tmp))
+        run_dir = Path(rec.run_dir)
+        while True:
+            state = runfolder.read_state(run_dir) or {}
+            if state.get("pid"):
+                elapsed = (time.perf_counter() - start) * 1000
+                os.killpg(state["pgid"], signal.SIGKILL)
+                return elapsed
+            time.sleep(0.002)
+
+    samples = []
+    for _ in range(args.runs):
+        samples.append(submit_until_running())
+        time.sleep(0.3)  # let the killed job's supervisor record the exit and free its slot
+    results["submit -> process running (ms)"] = statistics.median(samples)
+
+    # status of a finished job (exit record, progress from logs) and of a running one
+    done = service.submit_argv([sys.executable, "-c", "print({'loss': 2.0})"], cwd=str(tmp))
+    while service.status(done.id).status != "completed":
+        time.sleep(0.05)
+    results["get_job_status, completed (ms)"] = _median_ms(lambda: service.status(done.id), 200)
+    live = service.submit_argv([sys.executable, "-c", "import time; time.sleep(60)"], cwd=str(tmp))
+    while service.status(live.id).status != "running":
+        time.sleep(0.05)
+    results["get_job_status, running (ms)"] = _median_ms(lambda: service.status(live.id), 200)
+    service.cancel(live.id, force=True, approved=True)
+
+    # list_jobs over many stored jobs
+    start = time.perf_counter()
+    _seed(service, args.jobs)
+    print(f"(seeded {args.jobs} jobs in {time.perf_counter() - start:.1f} s)")
+    results[f"list_jobs, first page of {service.store.count()} (ms)"] = _median_ms(
+        lambda: service.list_jobs(limit=20), args.runs)
+    results["list_jobs status=running, first ever call (ms)"] = _median_ms(
+        lambda: service.list_jobs(status="running", limit=20), 1)
+    results["list_jobs status=running (ms)"] = _median_ms(
+        lambda: service.list_jobs(status="running", limit=20), args.runs)
+
+    # tail of a 1 GB log (sparse: the cost must not depend on the size)
+    big = Path(tempfile.gettempdir()) / f"bench-1gb-{os.getpid()}.log"
+    try:
+        with big.open("wb") as fh:
+            fh.truncate(1 << 30)
+            tail = b"".join(f"step {i} loss {1.0 / (i + 1):.4f}\n".encode() for i in range(400))
+            fh.seek((1 << 30) - len(tail))
+            fh.write(tail)
+        results["1 GB log, tail 200 lines (ms)"] = _median_ms(lambda: logs.tail(big, 200, 6000), 20)
+    finally:
+        big.unlink(missing_ok=True)
+
+    width = max(len(k) for k in results)
+    for name, value in results.items():
+        print(f"{name:<{width}}  {value:8.2f}")
+    print(json.dumps({k: round(v, 2) for k, v in results.items()}))
+
+
+if __name__ == "__main__":
+    main()
