@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from oumi_mcp_server.cli.main import cli
+from oumi_mcp_server.demo.assets import TRAIN_STEPS
 from oumi_mcp_server.demo.run import DemoOptions, default_configs_dir, run_demo
 
 RECIPE = """# Full fine-tune of SmolLM 135M on alpaca.
@@ -118,9 +120,12 @@ def test_full_demo_trains_and_infers_through_the_server(tmp_path: Path, catalog:
     assert "→ run_oumi_job(command='train'" in text
     assert "confirm_token=" in text
     assert text.count("  status: completed (exit code 0)") >= 3
-    train = text[text.index("final status and loss"):]
-    first, last = (float(x) for x in train.split("loss ", 1)[1].split()[0:3:2])
-    assert last < first / 4
+    final = re.search(r"final status and loss.*?steps: (\d+)/(\d+) · loss ([\d.]+) → ([\d.]+)",
+                      text, re.S)
+    assert final, text
+    step, total, first, last = final.groups()
+    assert step == total == str(TRAIN_STEPS)
+    assert float(last) < float(first) / 4
     predictions = [json.loads(line) for line in
                    (workdir / "tiny" / "predictions.jsonl").read_text().splitlines()]
     for row in predictions:
