@@ -41,6 +41,8 @@ CACHE_S = 4.0
 SNAPSHOT_BYTES = 512 * 1024
 LOG_TIMEOUT_S = 10.0
 OTHER_LOG_EVERY_S = 30.0
+OTHER_LOG_TIMEOUT_S = 60.0
+LOGSNAP = "logsnap.json"
 FINAL = "final.json"
 _STATES: dict[str, JobState] = {
     "pending": "queued",
@@ -197,39 +199,50 @@ def refresh_logs(rec: JobRecord, timeout_s: float = LOG_TIMEOUT_S) -> bool:
 
 
 def _snapshot_quietly(rec: JobRecord, cloud: str, cluster: str, job_id: str) -> None:
+    """Refresh the log snapshot without holding up a status answer for long."""
     run_dir = Path(rec.run_dir)
-    if cloud not in SLURM_CLOUDS:
-        stamp = runstate.read_json(run_dir / "logsnap.json") or {}
+    try:
+        if cloud in SLURM_CLOUDS:  # one ssh through the master: fast
+            refresh_logs(rec)
+            return
+        stamp = runstate.read_json(run_dir / LOGSNAP) or {}
         if time.time() - float(stamp.get("at", 0)) < OTHER_LOG_EVERY_S:
             return
-        runstate.write_json_atomic(run_dir / "logsnap.json", {"at": time.time()})
-    try:
-        refresh_logs(rec)
+        runstate.write_json_atomic(run_dir / LOGSNAP, {"at": time.time()})
+        _start_stream_child(run_dir, cloud, cluster, job_id, OTHER_LOG_TIMEOUT_S)
     except Exception as exc:  # a log snapshot is best effort; status must still answer
         logger.info("log snapshot for %s failed: %s", rec.id, exc)
+
+
+def _start_stream_child(
+    run_dir: Path, cloud: str, cluster: str, job_id: str, timeout_s: float
+) -> subprocess.Popen[bytes]:
+    """A child that reads the launcher's log stream and ends itself at `timeout_s`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "oumi_mcp_server.clusters.logstream", cloud, cluster, job_id,
+         str(SNAPSHOT_BYTES), str(run_dir / runstate.STDOUT), str(timeout_s)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _stream_snapshot(
     run_dir: Path, cloud: str, cluster: str, job_id: str, timeout_s: float
 ) -> bytes | None:
-    """Read the launcher's log stream in a child process, killed (whole group) at the bound."""
-    out_path = run_dir / ".logstream.part"
-    with out_path.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "oumi_mcp_server.clusters.logstream", cloud, cluster, job_id,
-             str(SNAPSHOT_BYTES)],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            pass
-        finally:
-            _kill_group(proc)
-    data = out_path.read_bytes()[-SNAPSHOT_BYTES:]
-    out_path.unlink(missing_ok=True)
-    return data or None
+    """Wait for the child (it stops itself at the bound); kill its whole group if it did not."""
+    before = (run_dir / runstate.STDOUT).stat().st_mtime_ns if (
+        run_dir / runstate.STDOUT).exists() else None
+    proc = _start_stream_child(run_dir, cloud, cluster, job_id, timeout_s)
+    try:
+        proc.wait(timeout=timeout_s + 5)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        _kill_group(proc)
+    path = run_dir / runstate.STDOUT
+    if not path.exists() or path.stat().st_mtime_ns == before:
+        return None
+    return path.read_bytes()
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
