@@ -166,6 +166,13 @@ async def test_bad_input_changes_nothing_and_spawns_nothing(project: Path) -> No
                 _error(await c.call_tool("get_job_logs", {"job_id": "x", "tail": tail}))["code"]
                 == "bad_tail"
             )
+        # A flag the model sets is not consent: extra booleans are ignored, only a plan comes back.
+        for flag in ({"confirm": True}, {"confirmed": True}, {"yes": True}, {"dry_run": False}):
+            result = await c.call_tool("run_oumi_job", _args(project, **flag))
+            assert result.structured_content is not None, result
+            assert not result.structured_content["launched"]
+        wait = await c.call_tool("wait_for_job", {"job_id": "x", "timeout_s": -5})
+        assert _error(wait)["code"] == "bad_timeout"
         for tool in ("get_job_status", "get_job_logs", "wait_for_job", "cancel_job"):
             result = await c.call_tool(tool, {"job_id": "no-such-job"})
             assert _error(result)["code"] == "unknown_job", tool
