@@ -1,24 +1,29 @@
 """Jobs service: plan, launch, follow and cancel jobs that outlive the server.
 
-Public API (`JobService(root: Path | None = None, store: JobStore | None = None)`; defaults are
-`<state_dir>/jobs` and `<state_dir>/jobs.sqlite3`; `get_service()` returns a per-process one):
+Public API (`JobService(root=None, store=None, cancel_grace_s=10.0)`; defaults are
+`<state_dir>/jobs` and `<state_dir>/jobs.sqlite3`; `get_service()` returns one per process and
+state directory):
 
 - `plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan` validate, no side effects
 - `offer(built: BuiltPlan) -> LaunchResult` the plan plus a `confirm_token` bound to it
-- `launch(req, confirm_token: str | None) -> LaunchResult` verify the token (single use), start
-- `launch_confirmed(built, confirm_token) -> LaunchResult` the same for an already built plan
+- `launch(req, confirm_token: str | None) -> LaunchResult` offer, or verify the token and start
+- `launch_confirmed(built, confirm_token) -> LaunchResult` verify (single use) and start
 - `launch_approved(built: BuiltPlan) -> LaunchResult` start after the person accepted (elicitation)
 - `submit_argv(argv, *, cwd, command="custom", name=None, env=None, output_dir="",
-  config_bytes=None, model="") -> JobRecord` supervise any argv: the trusted path under
-  `launch`, and the test-only hook for trivial commands. Never reachable from MCP tools.
-- `status(job_id) -> JobStatusView`, `logs(job_id, tail, stream, grep, max_bytes) -> JobLogs`,
-  `list_jobs(status, limit, cursor) -> JobList`, `async wait(job_id, timeout_s, until, on_tick)`
-- `cancel_offer(job_id, force) -> CancelResult`, `cancel(job_id, force, confirm_token,
-  approved=False) -> CancelResult`
+  config_bytes=None, model="", source_config="", token_digest=None) -> JobRecord` record, queue
+  and supervise any argv (`{config}` becomes the run folder's config snapshot): the trusted path
+  under `launch`, and the test-only hook for trivial commands. Never reachable from MCP tools.
+- `record(job_id) -> JobRecord`, `status(job_id) -> JobStatusView`,
+  `logs(job_id, tail=200, stream="both", grep=None, max_bytes=6000) -> JobLogs`,
+  `list_jobs(status=None, limit=20, cursor=None) -> JobList`,
+  `async wait(job_id, timeout_s, until, on_tick=None) -> JobStatusView` (capped at 300 s)
+- `cancel_offer(job_id, force=False) -> CancelResult`, `describe_cancel(job_id, force) -> str`,
+  `cancel(job_id, force=False, confirm_token=None, approved=False) -> CancelResult`
 - `prune(older_than_days, dry_run=False) -> list[str]` finished records only
 
 Other backends (clusters) add records with their own `backend`, `cluster`, `backend_job_id` via
-`store.insert` and register a status resolver with `status.register_backend`.
+`store.insert` and register a status resolver with `status.register_backend`; run folders
+(`runfolder.create_run_dir`) and consent tokens (`core.consent`) are shared.
 """
 
 from __future__ import annotations
