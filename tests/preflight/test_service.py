@@ -318,3 +318,16 @@ def test_flash_attention_missing_is_error_only_for_local_runs(
         for r, x in (("local", local), ("remote", remote))
     }
     assert sev == {"local": ["error"], "remote": ["info"]}
+
+
+def test_dataset_symlink_escaping_the_project(
+    project: Path, tmp_path: Path, no_sky: list[str]
+) -> None:
+    outside = tmp_path / "outside.jsonl"
+    outside.write_text('{"messages": []}\n')
+    os.symlink(outside, project / "data" / "link.jsonl")
+    local = run_preflight(training_yaml(dataset="data/link.jsonl"), str(project))
+    assert local.ready and "path_outside_workspace" in codes(local)
+    remote = run_preflight(training_yaml(dataset="data/link.jsonl"), str(project), "aws")
+    f = codes(remote)["path_outside_workspace"][0]
+    assert f.severity == "error" and not remote.ready
