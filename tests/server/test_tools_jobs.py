@@ -17,6 +17,7 @@ from mcp import Client, StdioServerParameters, types
 
 from conftest import subprocess_env
 from jobs.jobhelpers import kill_jobs, write_config, write_fake_oumi
+from oumi_mcp_server.server import tools_jobs
 from oumi_mcp_server.server.app import build_server
 
 JOB_TOOLS = (
@@ -180,6 +181,25 @@ async def test_bad_input_changes_nothing_and_spawns_nothing(project: Path) -> No
         assert listing.structured_content["total_stored"] == 0  # type: ignore[index]
     assert _runs() == []
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
+
+
+@pytest.mark.anyio
+async def test_wait_sends_heartbeats_while_nothing_moves(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tools_jobs, "HEARTBEAT_S", 0.0)
+    ticks: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        ticks.append(progress)
+
+    async with Client(build_server()) as c:
+        job = await _launch(c, project, envs={"FAKE_GATE": str(tmp_path / "never")})
+        result = await c.call_tool(
+            "wait_for_job", {"job_id": job["job_id"], "timeout_s": 3}, progress_callback=on_progress
+        )
+        assert result.structured_content["status"] == "running"  # type: ignore[index]
+    assert len(ticks) >= 2 and ticks == sorted(set(ticks))
 
 
 @pytest.mark.anyio

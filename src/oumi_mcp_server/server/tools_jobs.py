@@ -8,6 +8,7 @@ accept is the consent; otherwise the first call returns a plan and a `confirm_to
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -37,6 +38,8 @@ Command = Literal[
     "train", "evaluate", "eval", "infer", "synth", "analyze", "judge", "quantize", "tune"
 ]
 T = TypeVar("T")
+HEARTBEAT_S = 15.0
+"""wait_for_job re-sends progress this often even when nothing moved, so clients do not time out."""
 JobId = Annotated[str, Field(description="Job id.")]
 
 
@@ -194,16 +197,17 @@ def register(app: MCPServer) -> None:
         until: Annotated[Literal["done", "running"], Field(description="Stop condition.")] = "done",
     ) -> JobStatusView:
         """Wait until the job ends (or runs), at most timeout_s; sends progress notifications."""
-        sent: dict[str, float | str] = {"value": -1.0, "key": ""}
+        sent: dict[str, float | str] = {"value": -1.0, "key": "", "at": 0.0}
 
         async def tick(view: JobStatusView) -> None:
             p = view.progress
             step = float(p.step) if p and p.step is not None else 0.0
             key = f"{view.status}:{step}"
-            if key == sent["key"]:
+            now = time.monotonic()
+            if key == sent["key"] and now - float(sent["at"]) < HEARTBEAT_S:
                 return
-            value = max(step, float(sent["value"]) + 0.001)
-            sent.update(value=value, key=key)
+            value = max(step, float(sent["value"]) + 0.001)  # strictly increasing, per the spec
+            sent.update(value=value, key=key, at=now)
             total = float(p.total_steps) if p and p.total_steps else None
             loss = f", loss {p.loss:.4g}" if p and p.loss is not None else ""
             await ctx.report_progress(value, total, f"{view.status}{loss}")
