@@ -37,3 +37,18 @@ class ClusterAction(BaseModel):
     plan: str | None = Field(None, description="What will happen and what will be lost.")
     confirm_token: str | None = None
     expires_at: str | None = None
+
+
+class ClusterOptions(BaseModel):
+    """run_oumi_job's cluster arguments (with `cloud`); unset fields keep the config's value."""
+
+    cluster_name: str | None = Field(None, description="Reuse/name a cluster; Slurm: user@host.")
+    accelerators: str | None = Field(None, description="e.g. A100:8")
+    num_nodes: int | None = None
+    use_spot: bool | None = None
+    disk_size: int | None = Field(None, description="GB")
+    file_mounts: dict[str, str] = Field(default_factory=dict, description="remote: local")
+    storage_mounts: dict[str, dict[str, str]] = Field(default_factory=dict)
+    setup: str | None = Field(None, description="Shell run before the job.")
+    autostop_minutes: int | None = Field(None, description="Idle minutes; -1 off. Default 30.")
+    fetch_outputs: bool = Field(False, description="Copy outputs home when it ends.")

@@ -3,7 +3,8 @@
 Public API (all blocking; the MCP layer runs them off the event loop):
 
 - `plan(req: LaunchRequest, args: ClusterArgs, fetch_outputs=False, preflight=True)
-  -> ClusterBuiltPlan`; `offer(built) -> LaunchResult` (plan + confirm_token);
+  -> ClusterBuiltPlan` (`plan_from_options(req, cloud, ClusterOptions)` for the tool's
+  arguments; `render(built)` for elicitation); `offer(built) -> LaunchResult` (plan + token);
   `launch_confirmed(built, token) -> LaunchResult`; `launch_approved(built) -> LaunchResult`.
   The launch returns at once with the job `queued` (launching) while the detached helper runs.
 - `cancel(job_id) -> CancelResult` for a launcher job (consent is the jobs service's).
@@ -19,8 +20,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
+
 from oumi_mcp_server.clusters import follow, inventory
-from oumi_mcp_server.clusters.models import ClusterAction, ClusterList, FetchResult
+from oumi_mcp_server.clusters.models import (
+    ClusterAction,
+    ClusterList,
+    ClusterOptions,
+    FetchResult,
+)
 from oumi_mcp_server.clusters.submit import (
     BACKEND,
     ClusterBuiltPlan,
@@ -47,6 +55,31 @@ def plan(
     built = plan_cluster(req, args, fetch_outputs=fetch_outputs, preflight=preflight)
     assert isinstance(built, ClusterBuiltPlan)
     return built
+
+
+def plan_from_options(
+    req: LaunchRequest, cloud: str, options: ClusterOptions | None, preflight: bool = True
+) -> ClusterBuiltPlan:
+    """`plan` from run_oumi_job's `cloud` and `cluster` arguments."""
+    o = options or ClusterOptions.model_validate({})
+    args = ClusterArgs(
+        cloud=cloud, cluster_name=o.cluster_name, accelerators=o.accelerators,
+        num_nodes=o.num_nodes, use_spot=o.use_spot, disk_size=o.disk_size,
+        file_mounts=dict(o.file_mounts), storage_mounts=dict(o.storage_mounts), setup=o.setup,
+        autostop_minutes=o.autostop_minutes,
+    )
+    return plan(req, args, fetch_outputs=o.fetch_outputs, preflight=preflight)
+
+
+def render(built: ClusterBuiltPlan) -> str:
+    """The cluster plan as a person reads it (the elicitation message)."""
+    c = built.plan.cluster  # type: ignore[attr-defined]
+    return "\n".join([
+        f"Launch oumi {built.plan.command} on {c['cloud']} (cluster {c['cluster_name']})?",
+        f"Job config:\n{yaml.safe_dump(c['job_config'], sort_keys=False)}",
+        *built.plan.notes,
+        f"Pre-flight: {built.plan.preflight}",
+    ])
 
 
 def offer(built: ClusterBuiltPlan) -> LaunchResult:
