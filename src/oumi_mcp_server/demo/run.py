@@ -33,10 +33,15 @@ TERMINAL = frozenset({"completed", "failed", "cancelled", "lost"})
 CALL_TIMEOUT_S = 360.0
 WAIT_SLICE_S = 120.0
 JOB_DEADLINE_S = 900.0
+SYNC_ROUNDS = 8
 
 
 class DemoError(Exception):
-    """A step failed; the message says which and why."""
+    """A step failed; the message says which and why, `code` is the tool's error code if any."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -115,7 +120,8 @@ class _Demo:
                                              progress_callback=progress)
         text = "".join(getattr(block, "text", "") for block in result.content)
         if result.is_error:
-            raise DemoError(f"{name} returned an error: {_error_text(text)}")
+            code, message = _error_text(text)
+            raise DemoError(f"{name} returned an error: {message}", code)
         data = result.structured_content
         if isinstance(data, dict) and set(data) == {"result"} and isinstance(data["result"], dict):
             data = data["result"]
@@ -150,7 +156,10 @@ class _Demo:
 
     async def session(self, workdir: Path) -> None:
         tools = await self.list_tools()
-        await self.recipes()
+        try:
+            await self.recipes("sync_configs" in tools)
+        except DemoError as exc:  # no catalog here (offline, first run): the rest still works
+            self.say(f"(recipe part skipped: {exc})")
         missing = [t for t in JOB_TOOLS if t not in tools]
         if not self.opt.jobs:
             self.say("\n(job part skipped: --no-jobs)")
@@ -170,9 +179,17 @@ class _Demo:
             self.say(f"  • {tool.name}: {_cut(first, 80)}")
         return {tool.name for tool in listing.tools}
 
-    async def recipes(self) -> None:
+    async def recipes(self, can_sync: bool) -> None:
         self.header("search the recipe catalog")
-        found = await self.call("search_configs", {"query": self.opt.query, "limit": 5})
+        search = {"query": self.opt.query, "limit": 5}
+        try:
+            found = await self.call("search_configs", search)
+        except DemoError as exc:
+            if exc.code != "no_recipes" or not can_sync:
+                raise
+            self.say(f"  {exc}")
+            await self.sync_recipes()
+            found = await self.call("search_configs", search)
         results = found.get("results", [])
         self.say(f"source: {found.get('source', '?')}; {found.get('total_matches', 0)} matches")
         for hit in results:
@@ -192,8 +209,17 @@ class _Demo:
         body = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
         for line in body[:12]:
             self.say(f"  | {line}")
-        if len(body) > 12:
-            self.say(f"  | ... ({len(body) - 12} more lines)")
+        if len(body) > 12 or recipe.get("truncated"):
+            self.say(f"  | ... (more in {recipe.get('file', 'the recipe')})")
+
+    async def sync_recipes(self) -> None:
+        """Fetch the catalog the way the error's fix says, waiting while the download runs."""
+        self.header("download the recipe catalog")
+        for _ in range(SYNC_ROUNDS):
+            answer = await self.call("sync_configs", {})
+            self.say(f"  {answer.get('state')}: {_cut(str(answer.get('message', '')), 160)}")
+            if answer.get("state") != "running":
+                return
 
     async def jobs(self, workdir: Path) -> None:
         from oumi_mcp_server.demo.assets import build_tiny_assets
@@ -309,10 +335,11 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _error_text(text: str) -> str:
+def _error_text(text: str) -> tuple[str, str]:
+    """(code, readable message) of a tool's `{"error": {...}}` answer."""
     try:
         error = json.loads(text)["error"]
     except (ValueError, KeyError, TypeError):
-        return _cut(text, 300)
+        return "", _cut(text, 300)
     fix = f" Fix: {error['fix']}" if error.get("fix") else ""
-    return f"[{error.get('code')}] {error.get('message')}{fix}"
+    return str(error.get("code", "")), f"[{error.get('code')}] {error.get('message')}{fix}"
