@@ -398,6 +398,11 @@ async def test_real_tiny_train_then_infer(
         ticks.append(progress)
 
     async with Client(build_server()) as c:
+        plan = await c.call_tool(
+            "run_oumi_job", _args(root, config=str(tiny_assets.train_config.relative_to(root)))
+        )
+        assert plan.structured_content is not None
+        assert plan.structured_content["plan"]["preflight_ready"] is True, plan.structured_content
         train = await _launch(
             c,
             root,
