@@ -29,7 +29,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """A private HOME, HF_HOME, state and cache dir per test; oumi kept offline and quiet."""
     root = tmp_path_factory.mktemp("env")
     for name, sub in (("HOME", "home"), ("HF_HOME", "hf"), ("OUMI_MCP_STATE_DIR", "state"),
@@ -46,7 +48,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 def shared_configs() -> Path:
     """The full recipe snapshot beside the repo; tests that need it skip when it is absent."""
     if not SHARED_CONFIGS.is_dir():
-        pytest.skip(f"needs the recipe snapshot at {SHARED_CONFIGS} (not present in a user's clone)")
+        pytest.skip(
+            f"needs the recipe snapshot at {SHARED_CONFIGS} (not present in a user's clone)"
+        )
     return SHARED_CONFIGS
 
 
