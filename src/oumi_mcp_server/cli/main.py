@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from oumi_mcp_server import __version__
+from oumi_mcp_server.cli.dashboard import dashboard
 from oumi_mcp_server.cli.demo import demo
 from oumi_mcp_server.cli.doctor import doctor
 from oumi_mcp_server.cli.init import init
@@ -54,6 +55,7 @@ cli.add_command(init)
 cli.add_command(doctor)
 cli.add_command(demo)
 cli.add_command(jobs)
+cli.add_command(dashboard)
 
 
 def main() -> None:

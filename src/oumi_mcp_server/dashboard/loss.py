@@ -1,0 +1,130 @@
+"""A job's loss history, for the dashboard's curve, from the files progress parsing reads.
+
+Sources, in the order `jobs.progress` trusts them: the output dir's `trainer_state.json`
+(`log_history`, including `eval_loss`), `metrics_rank0000.jsonl` (appended every logged step, so
+fresher while a run is young), then metric lines in the job's logs (cluster jobs have only a log
+snapshot). The source reaching the highest step wins. Reads are bounded and the series is
+thinned to `max_points`, keeping the first and last points.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from oumi_mcp_server.jobs import logs, progress
+
+MAX_POINTS = 400
+_JSONL_BYTES = 2 * 1024 * 1024
+_JSONL_LINES = 20_000
+_LOG_LINES = 5_000
+_STEP = re.compile(r"['\"](?:global_)?step['\"]:\s*['\"]?(\d+)")
+
+Point = tuple[int, float]
+
+
+class LossSeries(BaseModel):
+    job_id: str = ""
+    source: str | None = Field(default=None, description="File the series was read from.")
+    points: list[Point] = Field(default_factory=list, description="[step, loss] pairs.")
+    eval_points: list[Point] = Field(default_factory=list, description="[step, eval_loss] pairs.")
+    total_points: int = Field(default=0, description="Training points before thinning.")
+    truncated: bool = Field(default=False, description="Older points were not read or thinned.")
+
+
+def _point(row: dict[str, Any], key: str, fallback_step: int) -> Point | None:
+    value = progress._finite(row.get(key))
+    if value is None:
+        return None
+    step = row.get("step", row.get("global_step"))
+    return (step if isinstance(step, int) and step >= 0 else fallback_step), value
+
+
+def _from_rows(rows: list[dict[str, Any]]) -> tuple[list[Point], list[Point]]:
+    train: list[Point] = []
+    evals: list[Point] = []
+    for row in rows:
+        if (p := _point(row, "loss", len(train) + 1)) is not None:
+            train.append(p)
+        if (p := _point(row, "eval_loss", len(evals) + 1)) is not None:
+            evals.append(p)
+    return train, evals
+
+
+def _trainer_state(output_dir: Path) -> tuple[list[Point], list[Point]]:
+    state = progress._trainer_state(output_dir)
+    history = state.get("log_history") if state else None
+    rows = [h for h in history if isinstance(h, dict)] if isinstance(history, list) else []
+    return _from_rows(rows)
+
+
+def _metrics(output_dir: Path) -> tuple[list[Point], list[Point], bool]:
+    path = output_dir / "metrics_rank0000.jsonl"
+    if not path.is_file():
+        return [], [], False
+    chunk = logs.tail(path, _JSONL_LINES, _JSONL_BYTES)
+    rows = []
+    for line in chunk.text.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    train, evals = _from_rows(rows)
+    return train, evals, chunk.truncated
+
+
+def _log_lines(path: Path) -> tuple[list[Point], bool]:
+    chunk = logs.tail(path, _LOG_LINES, _JSONL_BYTES)
+    points: list[Point] = []
+    for line in chunk.text.replace("\r", "\n").splitlines():
+        found = progress._LOSS.search(line)
+        value = progress._finite(found.group(1)) if found else None
+        if value is None:
+            continue
+        step = _STEP.search(line)
+        points.append((int(step.group(1)) if step else len(points) + 1, value))
+    return points, chunk.truncated
+
+
+def thin(points: list[Point], max_points: int) -> list[Point]:
+    """At most `max_points` evenly spaced points, always the first and the last."""
+    max_points = max(max_points, 2)
+    if len(points) <= max_points:
+        return points
+    stride = (len(points) - 1) / (max_points - 1)
+    return [points[round(i * stride)] for i in range(max_points)]
+
+
+def loss_series(
+    output_dir: Path | None, log_paths: list[Path], max_points: int = MAX_POINTS
+) -> LossSeries:
+    """The best loss series found for a run (empty when nothing logged a loss yet)."""
+    candidates: list[tuple[str, list[Point], list[Point], bool]] = []
+    if output_dir is not None and output_dir.is_dir():
+        train, evals = _trainer_state(output_dir)
+        candidates.append(("trainer_state.json", train, evals, False))
+        m_train, m_evals, m_cut = _metrics(output_dir)
+        candidates.append(("metrics_rank0000.jsonl", m_train, m_evals, m_cut))
+    candidates = [c for c in candidates if c[1]]
+    if not candidates:
+        for path in log_paths:
+            points, cut = _log_lines(path)
+            if points:
+                candidates.append((path.name, points, [], cut))
+                break
+    if not candidates:
+        return LossSeries()
+    source, train, evals, cut = max(candidates, key=lambda c: c[1][-1][0])
+    return LossSeries(
+        source=source,
+        points=thin(train, max_points),
+        eval_points=thin(evals, max_points),
+        total_points=len(train),
+        truncated=cut or len(train) > max_points or len(evals) > max_points,
+    )

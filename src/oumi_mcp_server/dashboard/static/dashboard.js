@@ -1,0 +1,36 @@
+"use strict";
+// Poll the page's own URL for a fresh fragment every few seconds while it is live and visible.
+(function () {
+  const EVERY_MS = 3000;
+  const stamp = document.getElementById("updated");
+  function live() {
+    const view = document.getElementById("view");
+    return view !== null && view.dataset.live === "1";
+  }
+  async function refresh() {
+    if (document.visibilityState !== "visible" || !live()) return;
+    const url = new URL(window.location.href);
+    url.searchParams.set("fragment", "1");
+    try {
+      const resp = await fetch(url, { cache: "no-store", credentials: "same-origin" });
+      if (!resp.ok) throw new Error("HTTP " + resp.status);
+      const html = await resp.text();
+      const log = document.querySelector("pre.log");
+      const atEnd = !log || log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+      const keep = log ? log.scrollTop : 0;
+      document.querySelector("main").innerHTML = html;
+      const fresh = document.querySelector("pre.log");
+      if (fresh) fresh.scrollTop = atEnd ? fresh.scrollHeight : keep;
+      stamp.textContent = "updated " + new Date().toLocaleTimeString();
+      stamp.classList.remove("stale");
+    } catch (err) {
+      stamp.textContent = "cannot reach the dashboard server; retrying";
+      stamp.classList.add("stale");
+    }
+  }
+  const log = document.querySelector("pre.log");
+  if (log) log.scrollTop = log.scrollHeight;
+  stamp.textContent = "updated " + new Date().toLocaleTimeString();
+  setInterval(refresh, EVERY_MS);
+  document.addEventListener("visibilitychange", refresh);
+})();

@@ -1,0 +1,77 @@
+"""Loss series from trainer_state.json, metrics_rank0000.jsonl or log lines; the SVG curve."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from oumi_mcp_server.dashboard.chart import loss_svg
+from oumi_mcp_server.dashboard.loss import loss_series, thin
+
+
+def write_trainer_state(out: Path, losses: list[float], evals: dict[int, float] | None = None,
+                        checkpoint: str | None = None) -> None:
+    history: list[dict[str, object]] = [
+        {"loss": loss, "step": i + 1, "epoch": (i + 1) / len(losses)}
+        for i, loss in enumerate(losses)
+    ]
+    history += [{"eval_loss": v, "step": s} for s, v in (evals or {}).items()]
+    history.append({"train_loss": 9.9, "step": len(losses), "train_runtime": 1.0})
+    folder = out / checkpoint if checkpoint else out
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "trainer_state.json").write_text(json.dumps(
+        {"global_step": len(losses), "max_steps": len(losses), "log_history": history}))
+
+
+def test_trainer_state_history_with_eval_points(tmp_path: Path) -> None:
+    write_trainer_state(tmp_path, [3.0, 2.5, 2.0, 1.5], evals={2: 2.7, 4: 1.9})
+    series = loss_series(tmp_path, [])
+    assert series.source == "trainer_state.json"
+    assert series.points == [(1, 3.0), (2, 2.5), (3, 2.0), (4, 1.5)]  # no train_loss summary
+    assert series.eval_points == [(2, 2.7), (4, 1.9)]
+    assert series.total_points == 4 and not series.truncated
+
+
+def test_fresher_metrics_jsonl_wins_over_an_older_checkpoint(tmp_path: Path) -> None:
+    write_trainer_state(tmp_path, [3.0, 2.0], checkpoint="checkpoint-2")
+    rows = [{"loss": 3.0 - i * 0.1, "step": i, "learning_rate": 1e-4} for i in range(1, 8)]
+    text = "\n".join(json.dumps(r) for r in rows) + "\n{not json\n"
+    (tmp_path / "metrics_rank0000.jsonl").write_text(text)
+    series = loss_series(tmp_path, [])
+    assert series.source == "metrics_rank0000.jsonl"
+    assert [s for s, _ in series.points] == list(range(1, 8))
+
+
+def test_log_lines_are_the_fallback(tmp_path: Path) -> None:
+    log = tmp_path / "stdout.log"
+    log.write_text("\n".join(
+        ["starting"] + [f"{{'loss': '{4 - i * 0.5}', 'eval_loss': 9, 'step': {i * 10}}}"
+                        for i in range(1, 5)] + ["{'train_loss': 1.0}"]))
+    series = loss_series(tmp_path / "missing", [tmp_path / "none.log", log])
+    assert series.source == "stdout.log"
+    assert series.points == [(10, 3.5), (20, 3.0), (30, 2.5), (40, 2.0)]
+    assert loss_series(None, [tmp_path / "none.log"]).points == []
+
+
+def test_thinning_keeps_the_ends_and_is_flagged(tmp_path: Path) -> None:
+    points = [(i, float(i)) for i in range(1, 1001)]
+    assert thin(points, 10)[0] == (1, 1.0) and thin(points, 10)[-1] == (1000, 1000.0)
+    assert len(thin(points, 10)) == 10 and thin(points[:5], 10) == points[:5]
+    write_trainer_state(tmp_path, [5.0 - i / 1000 for i in range(1000)])
+    series = loss_series(tmp_path, [], max_points=50)
+    assert len(series.points) == 50 and series.total_points == 1000 and series.truncated
+
+
+def test_svg_draws_every_point_inside_the_viewbox() -> None:
+    svg = loss_svg([(1, 3.0), (2, 2.0), (3, 1.0)], [(3, 1.5)])
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    line = re.search(r'<polyline class="line" points="([^"]+)"', svg)
+    assert line is not None
+    coords = [tuple(map(float, p.split(","))) for p in line.group(1).split()]
+    assert len(coords) == 3
+    assert all(0 <= x <= 720 and 0 <= y <= 240 for x, y in coords)
+    assert coords[0][0] < coords[2][0] and coords[0][1] < coords[2][1]  # higher loss drawn higher
+    assert 'class="line eval"' in svg
+    assert "No loss logged yet" in loss_svg([], [])
+    assert "<polyline" in loss_svg([(5, 2.0)])  # a single point (flat, one step) still draws
