@@ -68,6 +68,23 @@ def test_tail_of_a_huge_sparse_file_reads_only_the_end(
     assert sum(read_sizes) <= 6000 + 2 * 64 * 1024
 
 
+def test_progress_bars_show_their_last_state(tmp_path: Path) -> None:
+    path = tmp_path / "err.log"
+    path.write_text(
+        "start\n" + "".join(f"\r{i}/100 [00:01<00:02]" for i in range(1, 101)) + "\ndone\n"
+    )
+    assert logs.tail(path, 10, 6000, collapse_cr=True).text == "start\n100/100 [00:01<00:02]\ndone"
+
+
+def test_escaped_answer_stays_bounded(service: JobService, tmp_path: Path) -> None:
+    rec = service.submit_argv(["/bin/true"], cwd=str(tmp_path))
+    Path(rec.run_dir, "stdout.log").write_bytes(
+        b"\x01\x02\x03" * 20_000 + b"\n" + b"\x07" * 10 + b"\n"
+    )
+    answer = service.logs(rec.id, stream="stdout", max_bytes=2000)
+    assert len(answer.model_dump_json()) < 2000 + 1024 + 200 and answer.truncated
+
+
 def test_secrets_in_logs_are_redacted(tmp_path: Path) -> None:
     path = tmp_path / "l.log"
     path.write_text("token hf_abcdefghijklmnopqrstuvwxyz123456 used\n")

@@ -26,8 +26,18 @@ class Tail:
     truncated: bool
 
 
-def tail(path: Path, lines: int, max_bytes: int, grep: re.Pattern[str] | None = None) -> Tail:
-    """The last `lines` lines (matching `grep` if given), at most `max_bytes`, secrets redacted."""
+def tail(
+    path: Path,
+    lines: int,
+    max_bytes: int,
+    grep: re.Pattern[str] | None = None,
+    collapse_cr: bool = False,
+) -> Tail:
+    """The last `lines` lines (matching `grep` if given), at most `max_bytes`, secrets redacted.
+
+    With `collapse_cr`, a line rewritten with carriage returns (progress bars) shows only its
+    last state, as a terminal would.
+    """
     try:
         fh = path.open("rb")
     except FileNotFoundError:
@@ -38,6 +48,8 @@ def tail(path: Path, lines: int, max_bytes: int, grep: re.Pattern[str] | None = 
             chosen, more = _last_lines(fh, size, lines, max_bytes)
         else:
             chosen, more = _last_matches(fh, size, lines, max_bytes, grep)
+    if collapse_cr:
+        chosen = [_as_terminal(raw) for raw in chosen]
     out: list[bytes] = []
     total = 0
     for raw in reversed(chosen):
@@ -53,6 +65,19 @@ def tail(path: Path, lines: int, max_bytes: int, grep: re.Pattern[str] | None = 
     return Tail(redact_text(text), len(out), size, more)
 
 
+def _lines(buf: bytes) -> list[bytes]:
+    """Split on newlines only: a carriage return rewrites a line, it does not end one."""
+    parts = buf.split(b"\n")
+    return parts[:-1] if parts and parts[-1] == b"" else parts
+
+
+def _as_terminal(raw: bytes) -> bytes:
+    if b"\r" not in raw:
+        return raw
+    parts = [p for p in raw.split(b"\r") if p.strip()]
+    return parts[-1] if parts else b""
+
+
 def _last_lines(fh: BinaryIO, size: int, lines: int, max_bytes: int) -> tuple[list[bytes], bool]:
     pos, buf = size, b""
     while pos > 0 and buf.count(b"\n") <= lines and size - pos < max_bytes + _BLOCK:
@@ -60,7 +85,7 @@ def _last_lines(fh: BinaryIO, size: int, lines: int, max_bytes: int) -> tuple[li
         pos -= step
         fh.seek(pos)
         buf = fh.read(step) + buf
-    found = buf.splitlines()
+    found = _lines(buf)
     if pos > 0 and found:
         found = found[1:]  # the first line read may be partial
     chosen = found[-lines:]
@@ -79,7 +104,7 @@ def _last_matches(
         carry = b""
         if pos > 0:
             carry, _, data = data.partition(b"\n")
-        for raw in reversed(data.splitlines()):
+        for raw in reversed(_lines(data)):
             if grep.search(raw.decode("utf-8", "replace")):
                 picked.append(raw)
                 used += len(raw) + 1

@@ -312,7 +312,7 @@ class JobService:
         streams = []
         for name in names:
             path = Path(rec.run_dir) / (runfolder.STDOUT if name == "stdout" else runfolder.STDERR)
-            t = tail_file(path, tail, budget, pattern)
+            t = tail_file(path, tail, budget, pattern, collapse_cr=True)
             streams.append(
                 LogStream(
                     stream=name,
@@ -322,6 +322,7 @@ class JobService:
                     truncated=t.truncated,
                 )
             )
+        _fit(streams, max_bytes)
         return JobLogs(
             job_id=rec.id,
             status=status_mod.resolve(rec).status,
@@ -502,6 +503,17 @@ class JobService:
                 if rec.backend == LOCAL_BACKEND and run_dir.parent == runfolder.runs_dir(self.root):
                     shutil.rmtree(run_dir, ignore_errors=True)
         return [r.id for r in doomed]
+
+
+def _fit(streams: list[LogStream], max_bytes: int) -> None:
+    """Keep the answer near `max_bytes` once JSON-escaped (control characters grow 6x)."""
+    limit = max_bytes + 1024
+    while sum(len(s.model_dump_json()) for s in streams) > limit:
+        biggest = max(streams, key=lambda s: len(s.text))
+        keep = biggest.text[len(biggest.text) // 2 :]
+        biggest.text = keep.split("\n", 1)[1] if "\n" in keep else keep
+        biggest.lines = biggest.text.count("\n") + 1 if biggest.text else 0
+        biggest.truncated = True
 
 
 def _already_ended(view: JobStatusView) -> CancelResult:
