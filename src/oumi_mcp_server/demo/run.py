@@ -5,7 +5,12 @@ Part one (seconds): list tools, search the recipe catalog, read a recipe. Part t
 minute on CPU, offline): build a tiny model and chat data set, pre-flight the training config,
 launch `oumi train` through the plan → confirm flow, wait with progress, read the logs and the
 final loss, then launch `oumi infer` on the trained model and show its answers. Part two is
-skipped, saying why, when the server lacks the job tools.
+skipped, saying why, when the server lacks the job tools. A missing recipe catalog (a fresh
+clone offline) is shown, `sync_configs` is tried as its error's fix says, and the demo goes on.
+
+Measured on the shared 2-core box (other work running): part one ~7 s wall; the whole demo
+~2-2.5 min (server up 3 s, tiny assets 17 s, the train job ~40 s, the infer job ~35 s: nearly
+all of it oumi's imports; the 60 training steps take under 2 s).
 """
 
 from __future__ import annotations
