@@ -60,7 +60,8 @@ def shallow_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in schema.items() if k not in ("$defs", "description")}
     props = schema.get("properties", {})
     out["properties"] = {name: _shallow(prop) for name, prop in props.items()}
-    return compact_schema(out)
+    compacted: dict[str, Any] = compact_schema(out)
+    return compacted
 
 
 def compact_tool_schemas(app: MCPServer) -> None:
