@@ -70,8 +70,10 @@ def test_svg_draws_every_point_inside_the_viewbox() -> None:
     assert line is not None
     coords = [tuple(map(float, p.split(","))) for p in line.group(1).split()]
     assert len(coords) == 3
-    assert all(0 <= x <= 720 and 0 <= y <= 240 for x, y in coords)
+    assert all(0 <= x <= 900 and 0 <= y <= 260 for x, y in coords)
     assert coords[0][0] < coords[2][0] and coords[0][1] < coords[2][1]  # higher loss drawn higher
     assert 'class="line eval"' in svg
+    ticks = re.findall(r'text-anchor="end">([^<]+)</text>', svg)
+    assert ticks == ["1", "1.5", "2", "2.5", "3"]  # round values covering 1..3
     assert "No loss logged yet" in loss_svg([], [])
     assert "<polyline" in loss_svg([(5, 2.0)])  # a single point (flat, one step) still draws
