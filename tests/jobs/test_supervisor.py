@@ -138,3 +138,13 @@ def test_job_outlives_the_process_that_submitted_it(tmp_path: Path) -> None:
     view = _done(later, job_id)
     assert view.status == "completed" and view.exit_code == 0  # type: ignore[attr-defined]
     assert later.logs(job_id, stream="stdout").streams[0].text == "done"
+
+
+def test_supervisor_remembers_the_outcome_in_the_store(service: JobService, tmp_path: Path) -> None:
+    ok = service.submit_argv([PY, "-c", "pass"], cwd=str(tmp_path))
+    bad = service.submit_argv([PY, "-c", "raise SystemExit(4)"], cwd=str(tmp_path))
+
+    def finals() -> list[str | None]:  # read the store only: no status call, no lazy memo
+        return [r.final_status for r in (service.store.get(ok.id), service.store.get(bad.id)) if r]
+
+    assert wait_until(finals, lambda f: None not in f) == ["completed", "failed"]

@@ -171,7 +171,12 @@ class JobService:
         argv = [config_path if a == "{config}" else a for a in argv]
         runfolder.write_json_atomic(
             run_dir / runfolder.SPEC,
-            {"argv": argv, "cwd": cwd, "env": dict(os.environ) | extra_env},
+            {
+                "argv": argv,
+                "cwd": cwd,
+                "env": dict(os.environ) | extra_env,
+                "store": str(self.store.path),
+            },
         )
         now = time.time()
         runfolder.write_state(run_dir, {"phase": "queued", "queued_at": now})

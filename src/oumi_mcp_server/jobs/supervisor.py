@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -145,7 +146,37 @@ def run(run_dir: Path) -> int:
     else:
         exit_fields.update(exit_code=code, signal=None)
     runfolder.update_state(run_dir, **exit_fields)
+    _remember_outcome(spec, run_dir.name, exit_fields)
     return 0
+
+
+def _remember_outcome(spec: dict[str, Any], job_id: str, fields: dict[str, Any]) -> None:
+    """Write the final outcome into the store, as `JobStore.set_final_statuses` would.
+
+    Best effort: the exit record in state.json stays the source of truth.
+    """
+    store = spec.get("store")
+    if not isinstance(store, str) or not Path(store).exists():
+        return
+    outcome = (
+        "cancelled"
+        if fields["cancelled"]
+        else "completed"
+        if fields.get("exit_code") == 0
+        else "failed"
+    )
+    try:
+        conn = sqlite3.connect(store, timeout=30.0)
+        try:
+            with conn:
+                conn.execute(
+                    "UPDATE jobs SET final_status = ? WHERE id = ? AND final_status IS NULL",
+                    (outcome, job_id),
+                )
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        pass
 
 
 def _killpg(pgid: int, sig: int) -> None:
