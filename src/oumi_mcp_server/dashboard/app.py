@@ -27,6 +27,7 @@ from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.dashboard import render
 from oumi_mcp_server.dashboard.loss import LossSeries, loss_series
+from oumi_mcp_server.dashboard.views import FinalViews
 from oumi_mcp_server.jobs import runfolder
 from oumi_mcp_server.jobs.models import JobLogs, JobStatusView
 from oumi_mcp_server.jobs.service import JobService, Stream, get_service
@@ -44,6 +45,7 @@ _HEADERS = {
 }
 
 Service = Callable[[], JobService]
+_FINAL = FinalViews()
 
 
 def _error(exc: ServiceError) -> JSONResponse:
@@ -67,14 +69,9 @@ def _int(request: Request, name: str, default: int) -> int:
 def _job_views(
     svc: JobService, status: str | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
-    """The listed jobs' full views (ETA, start and end times are not in the list summary)."""
+    """`list_jobs` (filter, paging) with each job's full view: ETA, start and end times."""
     listed = svc.list_jobs(status, limit, cursor)
-    views: list[JobStatusView] = []
-    for summary in listed.jobs:
-        try:
-            views.append(svc.status(summary.job_id))
-        except ServiceError:  # pruned between the list and the look-up
-            continue
+    views = _FINAL.views(svc, [j.job_id for j in listed.jobs])
     return {"jobs": views, "next_cursor": listed.next_cursor, "total_stored": listed.total_stored}
 
 
@@ -181,8 +178,8 @@ def build_routes(service: Service) -> list[Route]:
         return JSONResponse(series.model_dump(mode="json"), headers=_HEADERS)
 
     async def jobs_page(request: Request) -> Response:
-        data = await run_blocking(_job_views, service(), None, PAGE_JOBS, None)
-        fragment = render.jobs_fragment(data["jobs"], data["total_stored"], time.time())
+        views, total = await run_blocking(_FINAL.newest, service(), PAGE_JOBS)
+        fragment = render.jobs_fragment(views, total, time.time())
         return _html(request, "Oumi jobs", fragment)
 
     async def job_page(request: Request) -> Response:

@@ -119,7 +119,7 @@ def jobs_fragment(views: list[JobStatusView], total_stored: int, now: float | No
     now = time.time() if now is None else now
     if not views:
         return (
-            '<div id="view" data-live="1" class="card"><h2>No jobs yet</h2><p class="muted">'
+            '<div id="view" data-live="slow" class="card"><h2>No jobs yet</h2><p class="muted">'
             "Jobs your assistant launches through the Oumi MCP server appear here.</p></div>"
         )
     rows = []
@@ -131,9 +131,11 @@ def jobs_fragment(views: list[JobStatusView], total_stored: int, now: float | No
             f"<td class=num>{_eta(v)}</td><td>{short_time(v.submitted_at)}</td>"
             f"<td class=num>{duration(run_time(v, now))}</td></tr>"
         )
+    # Only active jobs change quickly; otherwise poll slowly, to notice new jobs.
+    live = "1" if any(v.status not in TERMINAL_STATES for v in views) else "slow"
     return (
-        '<div id="view" data-live="1"><table class="jobs"><thead><tr><th>Job</th><th>Name</th>'
-        "<th>Command</th><th>Status</th><th>Progress</th><th>Loss</th><th>ETA</th>"
+        f'<div id="view" data-live="{live}"><table class="jobs"><thead><tr><th>Job</th>'
+        "<th>Name</th><th>Command</th><th>Status</th><th>Progress</th><th>Loss</th><th>ETA</th>"
         "<th>Submitted (UTC)</th><th>Duration</th></tr></thead>"
         f'<tbody>{"".join(rows)}</tbody></table>'
         f'<p class="muted">{len(views)} of {total_stored} stored job(s), newest first.</p></div>'

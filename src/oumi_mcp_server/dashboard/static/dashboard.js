@@ -1,14 +1,19 @@
 "use strict";
-// Poll the page's own URL for a fresh fragment every few seconds while it is live and visible.
+// Poll the page's own URL for a fresh fragment while it is visible: every few seconds while
+// something runs (data-live="1"), slowly when nothing does ("slow"), never for an ended job ("0").
 (function () {
   const EVERY_MS = 3000;
+  const SLOW_MS = 15000;
   const stamp = document.getElementById("updated");
-  function live() {
+  let last = Date.now();
+  function due() {
     const view = document.getElementById("view");
-    return view !== null && view.dataset.live === "1";
+    const live = view === null ? "0" : view.dataset.live;
+    return live === "1" || (live === "slow" && Date.now() - last >= SLOW_MS);
   }
   async function refresh() {
-    if (document.visibilityState !== "visible" || !live()) return;
+    if (document.visibilityState !== "visible" || !due()) return;
+    last = Date.now();
     const url = new URL(window.location.href);
     url.searchParams.set("fragment", "1");
     try {
