@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
 from oumi_mcp_server.demo.assets import TinyAssets, build_tiny_assets
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_CONFIGS = REPO_ROOT.parent / "shared" / "oumi-configs"
-
-OFFLINE_ENV = {
-    "DO_NOT_TRACK": "1",
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_DATASETS_OFFLINE": "1",
-    "WANDB_MODE": "disabled",
-    "TOKENIZERS_PARALLELISM": "false",
-}
+from testsupport import SHARED_CONFIGS
 
 
 @pytest.fixture
@@ -62,10 +51,3 @@ def tiny_assets(tmp_path_factory: pytest.TempPathFactory) -> TinyAssets:
     `--training.output_dir` (or copy the configs) rather than write into `output_dir`.
     """
     return build_tiny_assets(tmp_path_factory.mktemp("tiny_assets"))
-
-
-def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment for a spawned server or oumi process: the test's isolated env plus extras."""
-    env = dict(os.environ)
-    env.update(extra or {})
-    return env

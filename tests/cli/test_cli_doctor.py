@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import subprocess_env
 from oumi_mcp_server.cli.main import cli
+from testsupport import subprocess_env
 
 SECRET = "hf_abcdefghijklmnopqrstuvwxyz0123"
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
 
-from conftest import subprocess_env
 from oumi_mcp_server.cli.main import cli
+from testsupport import subprocess_env
 
 EXPECTED = {
     "claude-code": (".mcp.json", "mcpServers"),

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner
 
-from conftest import subprocess_env
 from jobs.jobhelpers import wait_until
 from oumi_mcp_server.cli.main import cli
 from oumi_mcp_server.jobs.service import JobService
+from testsupport import subprocess_env
 
 PY = sys.executable
 SCRIPT = Path(PY).parent / "oumi-mcp-server"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import OFFLINE_ENV
+from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
 from oumi_mcp_server.demo.assets import QA_PAIRS, TinyAssets, build_tiny_assets
 
 OUMI = str(Path(sys.executable).with_name("oumi"))

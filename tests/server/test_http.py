@@ -14,9 +14,9 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from conftest import subprocess_env
 from oumi_mcp_server.server.http_guard import HttpGuard, _host_only
 from oumi_mcp_server.server.transports import allowed_hosts_for
+from testsupport import subprocess_env
 
 TOKEN = "test-token-0123456789abcdef"
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import subprocess_env
+from testsupport import subprocess_env
 
 PROTOCOL = "2025-06-18"
 CALL_TIMEOUT_S = 180.0

@@ -9,8 +9,8 @@ import sys
 import pytest
 from mcp import Client
 
-from conftest import subprocess_env
 from oumi_mcp_server.server.app import build_server
+from testsupport import subprocess_env
 
 _LIST_TOOLS_AND_REPORT = """
 import json, sys

@@ -15,10 +15,10 @@ import psutil
 import pytest
 from mcp import Client, StdioServerParameters, types
 
-from conftest import subprocess_env
 from jobs.jobhelpers import kill_jobs, write_config, write_fake_oumi
 from oumi_mcp_server.server import tools_jobs
 from oumi_mcp_server.server.app import build_server
+from testsupport import subprocess_env
 
 JOB_TOOLS = (
     "run_oumi_job",

@@ -10,7 +10,9 @@ from oumi_mcp_server.core.errors import ServiceError
 def require_client_cwd(client_cwd: str) -> Path:
     """The client's project folder: absolute, existing, a directory."""
     if not client_cwd or "\x00" in client_cwd:
-        raise ServiceError("bad_client_cwd", "client_cwd is empty.", "Pass the absolute path of the user's project folder.")
+        raise ServiceError(
+            "bad_client_cwd", "client_cwd is empty.", "Pass the user's absolute project folder."
+        )
     cwd = Path(client_cwd)
     if not cwd.is_absolute():
         raise ServiceError(
@@ -19,7 +21,11 @@ def require_client_cwd(client_cwd: str) -> Path:
             "Pass the absolute path of the user's project folder.",
         )
     if not cwd.is_dir():
-        raise ServiceError("bad_client_cwd", f"client_cwd {client_cwd!r} is not a directory.", "Pass an existing folder.")
+        raise ServiceError(
+            "bad_client_cwd",
+            f"client_cwd {client_cwd!r} is not a directory.",
+            "Pass an existing folder.",
+        )
     return cwd.resolve()
 
 
@@ -30,7 +36,9 @@ def resolve_in_workspace(path: str, client_cwd: str, *, allow_outside: bool = Fa
     `allow_outside`: an assistant given a relative path means the user's project.
     """
     if not path or "\x00" in path:
-        raise ServiceError("bad_path", "The path is empty or holds a NUL byte.", "Pass a file path.")
+        raise ServiceError(
+            "bad_path", "The path is empty or holds a NUL byte.", "Pass a file path."
+        )
     cwd = require_client_cwd(client_cwd)
     raw = Path(path).expanduser()
     resolved = (raw if raw.is_absolute() else cwd / raw).resolve()
@@ -38,6 +46,6 @@ def resolve_in_workspace(path: str, client_cwd: str, *, allow_outside: bool = Fa
         raise ServiceError(
             "path_outside_workspace",
             f"{path!r} resolves to {resolved}, outside the project folder {cwd}.",
-            "Use a path inside client_cwd, or pass an absolute path if the file really lives elsewhere.",
+            "Use a path inside client_cwd, or an absolute path if the file really lives elsewhere.",
         )
     return resolved

@@ -25,14 +25,8 @@ from typing import Any, TextIO
 
 import anyio
 
-OFFLINE_ENV = {
-    "DO_NOT_TRACK": "1",
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_DATASETS_OFFLINE": "1",
-    "WANDB_MODE": "disabled",
-    "TOKENIZERS_PARALLELISM": "false",
-}
+from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
+
 JOB_TOOLS = ("pre_flight_check", "run_oumi_job", "wait_for_job", "get_job_status", "get_job_logs")
 TERMINAL = frozenset({"completed", "failed", "cancelled", "lost"})
 CALL_TIMEOUT_S = 360.0
