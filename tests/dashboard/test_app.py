@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import re
@@ -16,7 +17,7 @@ from dashboard.test_loss import write_trainer_state
 from jobs.jobhelpers import wait_until
 from oumi_mcp_server.dashboard import app as dashboard_app
 from oumi_mcp_server.jobs.models import JobRecord
-from oumi_mcp_server.jobs.service import get_service
+from oumi_mcp_server.jobs.service import JobService, get_service
 
 PY = sys.executable
 BASE = "http://127.0.0.1:8766"
@@ -159,3 +160,22 @@ def test_loopback_only_and_guard_names(tmp_path: Path) -> None:
         assert not dashboard_app.is_loopback(host)
     assert dashboard_app.allowed_hosts("127.0.0.2")[-1] == "127.0.0.2"
     assert dashboard_app.allowed_hosts("::1") == dashboard_app.LOOPBACK_HOSTS
+
+
+def test_service_calls_run_off_the_event_loop(jobs: tuple[JobRecord, JobRecord]) -> None:
+    done, _ = jobs
+    on_loop: list[bool] = []
+
+    def service() -> JobService:
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+        return get_service()
+
+    paths = ["/", f"/jobs/{done.id}", "/api/jobs", f"/api/jobs/{done.id}",
+             f"/api/jobs/{done.id}/logs", f"/api/jobs/{done.id}/loss"]
+    with TestClient(dashboard_app.build_app(service=service), base_url=BASE) as c:
+        assert all(c.get(p).status_code == 200 for p in paths)
+    assert len(on_loop) == len(paths) and not any(on_loop)

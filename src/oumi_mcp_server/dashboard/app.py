@@ -13,7 +13,7 @@ import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -45,6 +45,7 @@ _HEADERS = {
 }
 
 Service = Callable[[], JobService]
+T = TypeVar("T")
 _FINAL = FinalViews()
 
 
@@ -151,22 +152,23 @@ def _html_headers() -> dict[str, str]:
 
 
 def build_routes(service: Service) -> list[Route]:
+    async def call(fn: Callable[..., T], *args: Any) -> T:
+        """`fn(service, *args)` in a worker thread (opening the store is blocking too)."""
+        return await run_blocking(lambda: fn(service(), *args))
+
     async def api_jobs(request: Request) -> Response:
         q = request.query_params
-        data = await run_blocking(
-            _job_views, service(), q.get("status"), _int(request, "limit", 20), q.get("cursor")
-        )
+        data = await call(_job_views, q.get("status"), _int(request, "limit", 20), q.get("cursor"))
         data["jobs"] = [v.model_dump(mode="json") for v in data["jobs"]]
         return JSONResponse(data, headers=_HEADERS)
 
     async def api_job(request: Request) -> Response:
-        view = await run_blocking(service().status, request.path_params["job_id"])
+        view = await call(JobService.status, request.path_params["job_id"])
         return JSONResponse(view.model_dump(mode="json"), headers=_HEADERS)
 
     async def api_logs(request: Request) -> Response:
-        result = await run_blocking(
+        result = await call(
             _logs,
-            service(),
             request.path_params["job_id"],
             request.query_params.get("stream", "both"),
             _int(request, "tail", DEFAULT_LOG_LINES),
@@ -174,19 +176,17 @@ def build_routes(service: Service) -> list[Route]:
         return JSONResponse(result.model_dump(mode="json"), headers=_HEADERS)
 
     async def api_loss(request: Request) -> Response:
-        series = await run_blocking(_loss, service(), request.path_params["job_id"])
+        series = await call(_loss, request.path_params["job_id"])
         return JSONResponse(series.model_dump(mode="json"), headers=_HEADERS)
 
     async def jobs_page(request: Request) -> Response:
-        views, total = await run_blocking(_FINAL.newest, service(), PAGE_JOBS)
+        views, total = await call(_FINAL.newest, PAGE_JOBS)
         fragment = render.jobs_fragment(views, total, time.time())
         return _html(request, "Oumi jobs", fragment)
 
     async def job_page(request: Request) -> Response:
         stream = "stderr" if request.query_params.get("stream") == "stderr" else "stdout"
-        view, series, logs = await run_blocking(
-            _job_page, service(), request.path_params["job_id"], stream
-        )
+        view, series, logs = await call(_job_page, request.path_params["job_id"], stream)
         return _html(request, f"{view.name} · Oumi jobs",
                      render.job_fragment(view, series, logs, stream, time.time()))
 
