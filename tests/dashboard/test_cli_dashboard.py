@@ -37,6 +37,7 @@ def test_dashboard_command_serves_the_jobs_api(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    ok = False
     try:
         url = f"http://127.0.0.1:{port}"
 
@@ -57,6 +58,7 @@ def test_dashboard_command_serves_the_jobs_api(tmp_path: Path) -> None:
         assert page.status_code == 200 and "hello" in page.text
         foreign = httpx.get(f"{url}/api/jobs", headers={"Host": "evil.example"}, timeout=5)
         assert foreign.status_code == 403
+        ok = True
     finally:
         proc.terminate()
         try:
@@ -64,6 +66,8 @@ def test_dashboard_command_serves_the_jobs_api(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        if not ok and proc.stderr:  # show the server's traceback with the failure
+            sys.stderr.write(proc.stderr.read().decode(errors="replace")[-4000:])
     assert proc.returncode is not None
 
 
