@@ -6,10 +6,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
+from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.redact import redact_text
+from oumi_mcp_server.jobs import runfolder
+from oumi_mcp_server.jobs.models import LogStream
 
+MAX_TAIL = 10_000
+DEFAULT_MAX_BYTES = 6_000
+MAX_BYTES_CAP = 1_000_000
+Stream = Literal["stdout", "stderr", "both"]
 _BLOCK = 64 * 1024
 GREP_SCAN_BUDGET = 64 * 1024 * 1024
 """A grep reads at most this many bytes back from the end; older lines are reported truncated."""
@@ -130,3 +137,68 @@ def head_line(path: Path, max_bytes: int = 4096) -> str:
             return fh.read(max_bytes).split(b"\n", 1)[0].decode("utf-8", "replace")
     except OSError:
         return ""
+
+
+def check_args(tail: int, stream: str, grep: str | None, max_bytes: int) -> re.Pattern[str] | None:
+    """Validate a log request; returns the compiled grep."""
+    if not 1 <= tail <= MAX_TAIL:
+        raise ServiceError(
+            "bad_tail",
+            f"tail must be between 1 and {MAX_TAIL}, got {tail}.",
+            "Ask for the last 50-500 lines; use grep to find older ones.",
+        )
+    if not 256 <= max_bytes <= MAX_BYTES_CAP:
+        raise ServiceError(
+            "bad_max_bytes",
+            f"max_bytes must be between 256 and {MAX_BYTES_CAP}.",
+            f"The default is {DEFAULT_MAX_BYTES}.",
+        )
+    if stream not in ("stdout", "stderr", "both"):
+        raise ServiceError(
+            "bad_stream", f"Unknown stream {stream!r}.", "Use stdout, stderr or both."
+        )
+    if grep is None:
+        return None
+    if not grep or len(grep) > 200:
+        raise ServiceError("bad_grep", "grep must be 1-200 characters.", "Pass a short regex.")
+    try:
+        return re.compile(grep)
+    except re.error as exc:
+        raise ServiceError(
+            "bad_grep", f"grep is not a valid regex: {exc}.", "Fix the pattern."
+        ) from None
+
+
+def read_streams(
+    run_dir: Path, lines: int, stream: Stream, grep: re.Pattern[str] | None, max_bytes: int
+) -> list[LogStream]:
+    """The job's stdout and/or stderr tails, sharing `max_bytes`."""
+    names: list[Literal["stdout", "stderr"]] = (
+        ["stdout", "stderr"] if stream == "both" else [stream]
+    )
+    streams = []
+    for name in names:
+        path = run_dir / (runfolder.STDOUT if name == "stdout" else runfolder.STDERR)
+        t = tail(path, lines, max_bytes // len(names), grep, collapse_cr=True)
+        streams.append(
+            LogStream(
+                stream=name,
+                text=t.text,
+                lines=t.lines,
+                file_size=t.file_size,
+                truncated=t.truncated,
+            )
+        )
+    _fit(streams, max_bytes)
+    return streams
+
+
+def _fit(streams: list[LogStream], max_bytes: int) -> None:
+    """Keep the answer near `max_bytes` once JSON-escaped (control characters grow 6x)."""
+    limit = max_bytes + 1024
+    while sum(len(s.model_dump_json()) for s in streams) > limit:
+        biggest = max(streams, key=lambda s: len(s.text))
+        keep = biggest.text[len(biggest.text) // 2 :]
+        biggest.text = keep.split("\n", 1)[1] if "\n" in keep else keep
+        biggest.lines = biggest.text.count("\n") + 1 if biggest.text else 0
+        biggest.truncated = True

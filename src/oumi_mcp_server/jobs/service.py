@@ -28,8 +28,6 @@ Other backends (clusters) add records with their own `backend`, `cluster`, `back
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
 import secrets
@@ -38,15 +36,14 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
 from oumi_mcp_server.core import consent
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.jobs import cancel as cancel_mod
-from oumi_mcp_server.jobs import progress, queue, runfolder
+from oumi_mcp_server.jobs import listing, logs, progress, queue, runfolder
 from oumi_mcp_server.jobs import status as status_mod
-from oumi_mcp_server.jobs.logs import tail as tail_file
 from oumi_mcp_server.jobs.models import (
     FINAL_STATES,
     LOCAL_BACKEND,
@@ -55,24 +52,16 @@ from oumi_mcp_server.jobs.models import (
     JobList,
     JobLogs,
     JobRecord,
-    JobState,
     JobStatusView,
-    JobSummary,
     LaunchResult,
-    LogStream,
 )
 from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, binding, build_plan, validate_envs
 from oumi_mcp_server.jobs.store import DB_ENV, DuplicateJobError, JobStore, TokenAlreadyUsedError
 
 WAIT_CAP_S = 300.0
-MAX_TAIL = 10_000
-DEFAULT_MAX_BYTES = 6_000
-MAX_BYTES_CAP = 1_000_000
-MAX_LIST = 200
-_LIST_SCAN_CAP = 5_000
+DEFAULT_MAX_BYTES = logs.DEFAULT_MAX_BYTES
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-_STATES = frozenset(get_args(JobState))
-Stream = Literal["stdout", "stderr", "both"]
+Stream = logs.Stream
 Until = Literal["done", "running"]
 
 
@@ -281,53 +270,9 @@ class JobService:
         grep: str | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> JobLogs:
-        if not 1 <= tail <= MAX_TAIL:
-            raise ServiceError(
-                "bad_tail",
-                f"tail must be between 1 and {MAX_TAIL}, got {tail}.",
-                "Ask for the last 50-500 lines; use grep to find older ones.",
-            )
-        if not 256 <= max_bytes <= MAX_BYTES_CAP:
-            raise ServiceError(
-                "bad_max_bytes",
-                f"max_bytes must be between 256 and {MAX_BYTES_CAP}.",
-                f"The default is {DEFAULT_MAX_BYTES}.",
-            )
-        if stream not in ("stdout", "stderr", "both"):
-            raise ServiceError(
-                "bad_stream", f"Unknown stream {stream!r}.", "Use stdout, stderr or both."
-            )
-        pattern = None
-        if grep is not None:
-            if not grep or len(grep) > 200:
-                raise ServiceError(
-                    "bad_grep", "grep must be 1-200 characters.", "Pass a short regex."
-                )
-            try:
-                pattern = re.compile(grep)
-            except re.error as exc:
-                raise ServiceError(
-                    "bad_grep", f"grep is not a valid regex: {exc}.", "Fix the pattern."
-                ) from None
+        pattern = logs.check_args(tail, stream, grep, max_bytes)
         rec = self.record(job_id)
-        names: list[Literal["stdout", "stderr"]] = (
-            ["stdout", "stderr"] if stream == "both" else [stream]
-        )
-        budget = max_bytes // len(names)
-        streams = []
-        for name in names:
-            path = Path(rec.run_dir) / (runfolder.STDOUT if name == "stdout" else runfolder.STDERR)
-            t = tail_file(path, tail, budget, pattern, collapse_cr=True)
-            streams.append(
-                LogStream(
-                    stream=name,
-                    text=t.text,
-                    lines=t.lines,
-                    file_size=t.file_size,
-                    truncated=t.truncated,
-                )
-            )
-        _fit(streams, max_bytes)
+        streams = logs.read_streams(Path(rec.run_dir), tail, stream, pattern, max_bytes)
         return JobLogs(
             job_id=rec.id,
             status=status_mod.resolve(rec).status,
@@ -339,62 +284,7 @@ class JobService:
     def list_jobs(
         self, status: str | None = None, limit: int = 20, cursor: str | None = None
     ) -> JobList:
-        if not 1 <= limit <= MAX_LIST:
-            raise ServiceError("bad_limit", f"limit must be between 1 and {MAX_LIST}.", "Use 20.")
-        if status is not None and status not in _STATES:
-            raise ServiceError(
-                "bad_status",
-                f"Unknown status {status[:40]!r}.",
-                f"Use one of: {', '.join(sorted(_STATES))}.",
-            )
-        before = _decode_cursor(cursor) if cursor else None
-        unfinished = status in ("queued", "running")
-        out: list[JobSummary] = []
-        scanned = 0
-        last: JobRecord | None = None
-        memo: dict[str, str] = {}
-        while len(out) < limit and scanned < _LIST_SCAN_CAP:
-            batch = self.store.page(
-                before=before, limit=100 if status else limit, unfinished_only=unfinished
-            )
-            if not batch:
-                break
-            for rec in batch:
-                if len(out) >= limit:
-                    break
-                scanned += 1
-                last = rec
-                res = self._resolve(rec, memo)
-                if status and res.status != status:
-                    continue
-                view = self._view(rec, res=res)
-                p = view.progress
-                out.append(
-                    JobSummary(
-                        job_id=rec.id,
-                        name=rec.name,
-                        command=rec.command,
-                        status=view.status,
-                        backend=rec.backend,
-                        submitted_at=view.submitted_at,
-                        exit_code=view.exit_code,
-                        step=p.step if p else None,
-                        total_steps=p.total_steps if p else None,
-                        loss=p.loss if p else None,
-                    )
-                )
-            if last is not None:
-                before = (last.submitted_at, last.id)
-        if memo:
-            self.store.set_final_statuses(memo)
-        more = last is not None and bool(
-            self.store.page(before=before, limit=1, unfinished_only=unfinished)
-        )
-        return JobList(
-            jobs=out,
-            next_cursor=_encode_cursor(*before) if more and before else None,
-            total_stored=self.store.count(),
-        )
+        return listing.list_jobs(self, status, limit, cursor)
 
     async def wait(
         self,
@@ -510,17 +400,6 @@ class JobService:
         return [r.id for r in doomed]
 
 
-def _fit(streams: list[LogStream], max_bytes: int) -> None:
-    """Keep the answer near `max_bytes` once JSON-escaped (control characters grow 6x)."""
-    limit = max_bytes + 1024
-    while sum(len(s.model_dump_json()) for s in streams) > limit:
-        biggest = max(streams, key=lambda s: len(s.text))
-        keep = biggest.text[len(biggest.text) // 2 :]
-        biggest.text = keep.split("\n", 1)[1] if "\n" in keep else keep
-        biggest.lines = biggest.text.count("\n") + 1 if biggest.text else 0
-        biggest.truncated = True
-
-
 def _already_ended(view: JobStatusView) -> CancelResult:
     return CancelResult(
         job_id=view.job_id,
@@ -528,20 +407,6 @@ def _already_ended(view: JobStatusView) -> CancelResult:
         status=view.status,
         message=f"Job already ended ({view.status}); nothing changed.",
     )
-
-
-def _encode_cursor(ts: float, job_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{ts!r}|{job_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[float, str]:
-    try:
-        ts, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return float(ts), job_id
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ServiceError(
-            "bad_cursor", "cursor is not one list_jobs returned.", "Omit it to start over."
-        ) from None
 
 
 async def _sleep(seconds: float) -> None:
