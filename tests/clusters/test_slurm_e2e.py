@@ -9,6 +9,7 @@ server (a subprocess over stdio) during a launch and during a run: nothing is lo
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -25,13 +26,18 @@ import yaml
 from mcp import Client, StdioServerParameters
 from slurm_testbed import SlurmTestCluster
 
-from conftest import OFFLINE_ENV, subprocess_env
 from oumi_mcp_server.clusters import runstate, slurm
 from oumi_mcp_server.demo.assets import build_tiny_assets
 from oumi_mcp_server.server.app import build_server
 
 pytestmark = [pytest.mark.slurm, pytest.mark.oumi]
 VENV = Path(sys.executable).parent.parent
+OFFLINE = ("DO_NOT_TRACK", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE",
+           "WANDB_MODE")
+
+
+def subprocess_env() -> dict[str, str]:
+    return dict(os.environ)
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +68,7 @@ def _no_ssh_masters_left(isolated_env: Path, slurm_cluster: SlurmTestCluster) ->
 def _args(project: Path, sc: SlurmTestCluster, **kw: Any) -> dict[str, Any]:
     return {
         "command": "train", "config": "configs/train.yaml", "client_cwd": str(project),
-        "envs": dict(OFFLINE_ENV), "cloud": "slurm",
+        "envs": {k: os.environ[k] for k in OFFLINE}, "cloud": "slurm",
         "cluster": {"cluster_name": sc.cluster_name, "setup": f"source {VENV}/bin/activate"},
         **kw,
     }
@@ -114,13 +120,17 @@ async def test_slurm_train_completes_with_progress_logs_and_outputs(
     slurm_cluster: SlurmTestCluster, slurm_project: Path
 ) -> None:
     async with Client(build_server()) as c:
-        job = await _launch(c, _args(slurm_project, slurm_cluster, job_name="slurm-tiny",
-                                     overrides={"training.max_steps": 20}))
+        args = _args(slurm_project, slurm_cluster, job_name="slurm-tiny",
+                     overrides={"training.max_steps": 20})
+        args["cluster"]["fetch_outputs"] = True
+        job = await _launch(c, args)
         assert job["status"] == "queued" and job["backend"] == "launcher"
         view = await _wait(c, job["job_id"])
         assert view["status"] == "completed", view
         assert view["status_source"].startswith("launcher (slurm")
         assert view["cluster"] == slurm_cluster.cluster_name
+        # fetch_outputs=true: copied home on the first status query after completion.
+        assert (Path(view["output_dir"]) / "model.safetensors").is_file()
 
         logs = (await c.call_tool("get_job_logs", {"job_id": job["job_id"], "tail": 400,
                                                    "grep": "loss"})).structured_content

@@ -52,9 +52,7 @@ def _iso(ts: float) -> str:
 def plan(
     req: LaunchRequest, args: ClusterArgs, fetch_outputs: bool = False, preflight: bool = True
 ) -> ClusterBuiltPlan:
-    built = plan_cluster(req, args, fetch_outputs=fetch_outputs, preflight=preflight)
-    assert isinstance(built, ClusterBuiltPlan)
-    return built
+    return plan_cluster(req, args, fetch_outputs=fetch_outputs, preflight=preflight)
 
 
 def plan_from_options(
@@ -73,7 +71,7 @@ def plan_from_options(
 
 def render(built: ClusterBuiltPlan) -> str:
     """The cluster plan as a person reads it (the elicitation message)."""
-    c = built.plan.cluster  # type: ignore[attr-defined]
+    c = built.cluster
     return "\n".join([
         f"Launch oumi {built.plan.command} on {c['cloud']} (cluster {c['cluster_name']})?",
         f"Job config:\n{yaml.safe_dump(c['job_config'], sort_keys=False)}",
@@ -100,7 +98,7 @@ def _start(built: ClusterBuiltPlan, token_digest: str | None) -> LaunchResult:
     return LaunchResult(
         launched=True,
         job=jobs.status(rec.id),
-        message=f"Launching {rec.id} on {built.plan.cluster['cloud']} (status 'queued' while "  # type: ignore[attr-defined]
+        message=f"Launching {rec.id} on {built.cluster['cloud']} (status 'queued' while "
         "provisioning). Follow it with wait_for_job or get_job_status.",
     )
 

@@ -1,8 +1,8 @@
 """Plan and submit a cluster job: the wrapped job config, the consent plan, the detached helper.
 
-- `plan_cluster(req, args, fetch_outputs=False, preflight=True) -> BuiltPlan`: the local plan
-  (validated by the jobs package) turned into a cluster plan: `backend="launcher"`, and
-  `plan.cluster` holding the cloud, cluster name, generated job config (secrets redacted),
+- `plan_cluster(req, args, fetch_outputs=False, preflight=True) -> ClusterBuiltPlan`: the local
+  plan (validated by the jobs package) turned into a cluster plan: `backend="launcher"`, and
+  `cluster` holding the cloud, cluster name, generated job config (secrets redacted),
   autostop and cost per hour when known. Bad input raises `ServiceError`, nothing is written.
 - `submit(built, store, root, token_digest=None) -> JobRecord`: write the run folder, record the
   job, start the launch helper; returns at once (the job is `launching`).
@@ -60,13 +60,15 @@ class ClusterLaunchPlan(LaunchPlan):
 class ClusterBuiltPlan(BuiltPlan):
     job: dict[str, Any] = field(default_factory=dict)
     autostop: int | None = None
+    cluster: dict[str, Any] = field(default_factory=dict)
+    """The plan's cluster part (cloud, cluster name, job config shown, autostop, ...)."""
 
 
 def cluster_binding(built: BuiltPlan) -> dict[str, Any]:
     """What a consent token signs: the local binding plus the exact generated job config."""
     out = binding(built)
     if isinstance(built, ClusterBuiltPlan):
-        out["cluster"] = {k: v for k, v in built.plan.cluster.items() if k != "job_config"}  # type: ignore[attr-defined]
+        out["cluster"] = {k: v for k, v in built.cluster.items() if k != "job_config"}
     return out
 
 
@@ -111,7 +113,7 @@ def _cluster_name(args: ClusterArgs, job_name: str, user: str | None) -> str:
 
 def plan_cluster(
     req: LaunchRequest, args: ClusterArgs, *, fetch_outputs: bool = False, preflight: bool = True
-) -> BuiltPlan:
+) -> ClusterBuiltPlan:
     _check_cloud(args.cloud)
     if args.num_nodes is not None and not 1 <= args.num_nodes <= 512:
         raise ServiceError("bad_num_nodes", "num_nodes must be 1-512.", "Pass 1 for one node.")
@@ -179,6 +181,7 @@ def plan_cluster(
         model=built.model,
         job=job,
         autostop=autostop,
+        cluster=fields["cluster"],
     )
 
 
@@ -208,12 +211,10 @@ def start_helper(run_dir: Path) -> int:
 
 
 def submit(
-    built: BuiltPlan, store: JobStore, root: Path, token_digest: str | None = None
+    built: ClusterBuiltPlan, store: JobStore, root: Path, token_digest: str | None = None
 ) -> JobRecord:
-    if not isinstance(built, ClusterBuiltPlan) or not isinstance(built.plan, ClusterLaunchPlan):
-        raise TypeError("submit needs a plan from plan_cluster")
     p = built.plan
-    cluster = p.cluster
+    cluster = built.cluster
     job_id = _new_job_id(p.command)
     run_dir = runfolder.create_run_dir(root, job_id)
     (run_dir / runfolder.CONFIG).write_bytes(built.config_bytes)
