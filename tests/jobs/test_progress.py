@@ -63,3 +63,16 @@ def test_tqdm_and_metric_dicts_in_logs(tmp_path: Path) -> None:
 
 def test_nothing_to_parse(tmp_path: Path) -> None:
     assert progress.parse(tmp_path, [tmp_path / "missing.log"], None, running=True) is None
+
+
+def test_labelled_bars_before_training_are_not_steps(tmp_path: Path) -> None:
+    """Weight-loading bars print before the trainer's; they must not pass for 20/20 steps."""
+    out = tmp_path / "stdout.log"
+    out.write_text("Loading weights: 100%|##########| 20/20 [00:00<00:00, 900it/s]\n")
+    err = tmp_path / "stderr.log"
+    err.write_text(
+        "Writing model shards: 100%|##| 1/1 [00:00<00:00]\n"
+        "  8%|8         | 5/60 [00:02<00:22,  2.5it/s]\n"
+    )
+    p = progress.parse(None, [err, out], time.time(), running=True)
+    assert p is not None and (p.step, p.total_steps) == (5, 60)

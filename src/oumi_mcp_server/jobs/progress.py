@@ -81,6 +81,27 @@ def _hms(h: str | None, m: str | None, s: str | None) -> float:
     return int(h or 0) * 3600 + int(m or 0) * 60 + int(s or 0)
 
 
+def _training_bar(
+    texts: list[tuple[Path, str]], total_steps: int | None
+) -> tuple[str, tuple[str, ...] | None]:
+    """The last tqdm bar that looks like the trainer's, over all logs (earlier logs first).
+
+    The trainer's bar has no label; "Loading weights: 20/20" or "Map: 64/64" bars, in any of the
+    logs, would otherwise pass for training steps. A bar whose total is the known step count wins.
+    """
+    plain: list[tuple[str, tuple[str, ...]]] = []
+    labelled: list[tuple[str, tuple[str, ...]]] = []
+    for path, text in texts:
+        for match in _TQDM.finditer(text):
+            prefix = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+            kind = labelled if ":" in prefix.split("|", 1)[0] else plain
+            kind.append((path.name, match.groups()))
+    bars = plain or labelled
+    if total_steps:
+        bars = [b for b in bars if int(b[1][1]) == total_steps] or bars
+    return bars[-1] if bars else ("", None)
+
+
 def parse(
     output_dir: Path | None, log_paths: list[Path], started_at: float | None, running: bool
 ) -> JobProgress | None:
@@ -108,17 +129,15 @@ def parse(
             prog.first_loss = first if first is not None else prog.first_loss
             prog.sources.append("metrics_rank0000.jsonl")
     tqdm_eta: float | None = None
-    for path in log_paths:
-        text = logs.tail(path, 400, _TAIL_BYTES).text.replace("\r", "\n")
-        bars = _TQDM.findall(text)
-        if prog.total_steps:
-            bars = [b for b in bars if int(b[1]) == prog.total_steps] or bars
-        if bars:
-            n, total, *_elapsed, eh, em, es = bars[-1]
-            if prog.step is None or int(n) >= prog.step:
-                prog.step, prog.total_steps = int(n), int(total)
-                tqdm_eta = _hms(eh, em, es) if es else None
-            prog.sources.append(f"{path.name} progress bar")
+    texts = [(p, logs.tail(p, 400, _TAIL_BYTES).text.replace("\r", "\n")) for p in log_paths]
+    bar_path, bar = _training_bar(texts, prog.total_steps)
+    if bar is not None:
+        n, total, *_elapsed, eh, em, es = bar
+        if prog.step is None or int(n) >= prog.step:
+            prog.step, prog.total_steps = int(n), int(total)
+            tqdm_eta = _hms(eh, em, es) if es else None
+        prog.sources.append(f"{bar_path} progress bar")
+    for path, text in texts:
         losses = _LOSS.findall(text)
         if losses and prog.loss is None:
             prog.loss = _finite(losses[-1])
