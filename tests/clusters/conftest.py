@@ -16,9 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from slurm_testbed import SlurmTestCluster
 
 HERE = Path(__file__).resolve().parent
+TRAIN = {
+    "model": {"model_name": "model", "torch_dtype_str": "float32"},
+    "data": {"train": {"datasets": [{"dataset_name": "text_sft_jsonl",
+                                     "dataset_path": "data/train.jsonl"}]}},
+    "training": {"max_steps": 3, "output_dir": "output/run1"},
+}
 SETUP = HERE / "slurm" / "setup_slurm.sh"
 TEARDOWN = HERE / "slurm" / "teardown_slurm.sh"
 
@@ -64,3 +71,19 @@ def slurm_cluster() -> Iterator[SlurmTestCluster]:
         subprocess.run(["bash", str(TEARDOWN), str(state)], capture_output=True, timeout=120,
                        check=False)
         shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture
+def fake_cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fake cloud, visible to this process and to the launch helper it starts."""
+    monkeypatch.setenv("FAKE_CLOUD_DIR", str(tmp_path / "fake_cloud"))
+    monkeypatch.setenv("OUMI_MCP_CLOUD_PLUGINS", "fake_cloud")
+    monkeypatch.setenv("OUMI_MCP_PREFLIGHT", "off")
+    path = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    monkeypatch.setenv("PYTHONPATH", path)
+    monkeypatch.delenv("FAKE_CLOUD_FAIL", raising=False)
+    monkeypatch.delenv("FAKE_CLOUD_UP_DELAY", raising=False)
+    project = tmp_path / "project"
+    (project / "configs").mkdir(parents=True)
+    (project / "configs" / "train.yaml").write_text(yaml.safe_dump(TRAIN))
+    return project

@@ -138,6 +138,11 @@ def finish_job(cluster: str, job_id: str, state: str = "succeeded") -> None:
     _write(cluster, data)
 
 
+def make_cluster(name: str, status: str = "UP") -> None:
+    """Test control: a cluster that exists on the fake cloud, with no jobs."""
+    _write(name, {"status": status, "jobs": {}})
+
+
 def up_started(cluster: str) -> bool:
     return (_dir().parent / f"up_started-{cluster}").exists()
 
