@@ -9,7 +9,6 @@ person's consent through the assistant. Every service call runs off the event lo
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,7 +30,8 @@ from oumi_mcp_server.dashboard.views import FinalViews
 from oumi_mcp_server.jobs import runfolder
 from oumi_mcp_server.jobs.models import JobLogs, JobStatusView
 from oumi_mcp_server.jobs.service import JobService, Stream, get_service
-from oumi_mcp_server.server.http_guard import LOOPBACK_HOSTS, HttpGuard
+from oumi_mcp_server.server.http_guard import LOOPBACK_HOSTS, HttpGuard, allowed_hosts_for
+from oumi_mcp_server.server.http_guard import is_loopback as is_loopback  # the CLI's bind check
 
 PAGE_JOBS = 50
 MAX_LOG_LINES = 2_000
@@ -205,19 +205,9 @@ def _html(request: Request, title: str, fragment: str) -> HTMLResponse:
     return HTMLResponse(body, headers=_html_headers())
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def allowed_hosts(bind: str) -> tuple[str, ...]:
-    """Loopback names, plus the bound address when it is another loopback one (127.0.0.2)."""
-    name = f"[{bind}]" if ":" in bind else bind.lower()
-    return LOOPBACK_HOSTS if name in LOOPBACK_HOSTS else (*LOOPBACK_HOSTS, name)
+    """As for the MCP HTTP transport, but never "any Host": the dashboard has no bearer token."""
+    return allowed_hosts_for(bind) or LOOPBACK_HOSTS
 
 
 def build_app(bind: str = "127.0.0.1", service: Service = get_service) -> ASGIApp:

@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+_WILDCARD_BINDS = ("0.0.0.0", "::", "")  # noqa: S104 - only ever compared against
+
+
+def is_loopback(host: str) -> bool:
+    """A loopback bind address; a name merely starting with `127.` (127.evil.com) is not one."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def allowed_hosts_for(bind: str) -> tuple[str, ...] | None:
+    """Host headers to accept: loopback names plus the bound name; None (any) for a wildcard bind,
+    which `HttpGuard` allows only with a bearer token."""
+    if bind in _WILDCARD_BINDS:
+        return None
+    name = f"[{bind}]" if ":" in bind else bind.lower()
+    return LOOPBACK_HOSTS if name in LOOPBACK_HOSTS else (*LOOPBACK_HOSTS, name)
 
 
 def _host_only(value: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from oumi_mcp_server.server.app import build_server
-from oumi_mcp_server.server.http_guard import LOOPBACK_HOSTS, HttpGuard
+from oumi_mcp_server.server.http_guard import HttpGuard, allowed_hosts_for, is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -13,20 +13,6 @@ logger = logging.getLogger(__name__)
 def serve_stdio() -> None:
     """The SDK diverts fd 1 to stderr while serving, so stray prints never reach the wire."""
     build_server().run("stdio")
-
-
-def is_loopback(host: str) -> bool:
-    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
-
-
-def allowed_hosts_for(bind: str) -> tuple[str, ...] | None:
-    """Host headers to accept: loopback names, plus the bound name; None (any) for a wildcard."""
-    if is_loopback(bind):
-        return LOOPBACK_HOSTS
-    if bind in ("0.0.0.0", "::", ""):  # noqa: S104 - a wildcard bind is only allowed with a token
-        return None
-    name = f"[{bind}]" if ":" in bind else bind.lower()
-    return (*LOOPBACK_HOSTS, name)
 
 
 def serve_http(host: str, port: int, token: str | None) -> None:
