@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -18,17 +18,7 @@ TaskType = Literal[
     "tuning",
     "job",
 ]
-TASK_TYPES: tuple[str, ...] = (
-    "training",
-    "evaluation",
-    "inference",
-    "synthesis",
-    "analyze",
-    "judge",
-    "quantization",
-    "tuning",
-    "job",
-)
+TASK_TYPES: tuple[str, ...] = get_args(TaskType)
 MAX_FINDINGS = 20
 FINDINGS_BUDGET_BYTES = 5_000
 # Compact schemas: `tools/list` is read by the assistant on every session.
