@@ -26,9 +26,9 @@ from typing import Any, TextIO
 import anyio
 
 from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
+from oumi_mcp_server.jobs.models import TERMINAL_STATES
 
 JOB_TOOLS = ("pre_flight_check", "run_oumi_job", "wait_for_job", "get_job_status", "get_job_logs")
-TERMINAL = frozenset({"completed", "failed", "cancelled", "lost"})
 CALL_TIMEOUT_S = 360.0
 WAIT_SLICE_S = 120.0
 JOB_DEADLINE_S = 900.0
@@ -308,7 +308,7 @@ class _Demo:
         while True:
             status = await self.call("wait_for_job", {"job_id": job_id,
                                                       "timeout_s": WAIT_SLICE_S}, progress)
-            if status.get("status") in TERMINAL:
+            if status.get("status") in TERMINAL_STATES:
                 break
             if time.monotonic() > deadline:
                 raise DemoError(f"job {job_id} still {status.get('status')} after "
