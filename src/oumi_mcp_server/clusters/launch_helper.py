@@ -44,20 +44,20 @@ def launch(run_dir: Path) -> None:
     runstate.update(run_dir, helper_pid=me, helper_start_time=procinfo.start_time(me))
     spec = runstate.launch_spec(run_dir)
     cloud, name = spec["cloud"], spec["cluster"]
-    if runstate.cancel_requested(run_dir):
-        runstate.update(run_dir, phase="cancelled", ended_at=time.time(),
-                        note="Cancelled before provisioning started; nothing was launched.")
-        return
     target = slurm.parse_cluster(name) if cloud in SLURM_CLOUDS else None
     try:
-        if target is not None:
-            slurm.open_master(target)
-            slurm.prepare(target)
         from oumi.core.configs import JobConfig
 
         from oumi_mcp_server.clusters import launcher_api
 
         job = JobConfig.from_yaml(str(run_dir / runstate.JOB_YAML))
+        if runstate.cancel_requested(run_dir):  # the last moment nothing is launched yet
+            runstate.update(run_dir, phase="cancelled", ended_at=time.time(),
+                            note="Cancelled before provisioning started; nothing was launched.")
+            return
+        if target is not None:
+            slurm.open_master(target)
+            slurm.prepare(target)
         cluster, status = launcher_api.launcher().up(job, name, **spec.get("up_kwargs", {}))
         runstate.update(run_dir, phase="launched", cluster=cluster.name(),
                         launcher_job_id=str(status.id), launched_at=time.time())
