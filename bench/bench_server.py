@@ -28,6 +28,8 @@ from typing import Any
 
 import psutil
 
+from oumi_mcp_server.core.scripts import server_argv
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CONFIGS = REPO.parent / "shared" / "oumi-configs"
 PROTOCOL = "2025-06-18"
@@ -322,10 +324,7 @@ def absolute_command(command: str) -> list[str]:
 
 
 def our_command() -> list[str]:
-    script = Path(sys.executable).parent / "oumi-mcp-server"
-    if script.exists():
-        return [str(script), "serve"]
-    return [sys.executable, "-c", "from oumi_mcp_server.cli.main import main; main()", "serve"]
+    return server_argv("serve")
 
 
 TARGETS = {  # issue 2, on this 2-core machine

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from dashboard.test_cli_dashboard import free_port
 from jobs.jobhelpers import wait_until
 from oumi_mcp_server.dashboard.app import build_app
 from oumi_mcp_server.jobs.service import JobService, get_service
+from testsupport import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PY = sys.executable

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,17 +12,11 @@ from click.testing import CliRunner
 
 from jobs.jobhelpers import wait_until
 from oumi_mcp_server.cli.main import cli
+from oumi_mcp_server.core.scripts import server_argv
 from oumi_mcp_server.jobs.service import JobService
-from testsupport import subprocess_env
+from testsupport import free_port, stop_process, subprocess_env
 
 PY = sys.executable
-SCRIPT = Path(PY).parent / "oumi-mcp-server"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_dashboard_command_serves_the_jobs_api(tmp_path: Path) -> None:
@@ -32,7 +25,7 @@ def test_dashboard_command_serves_the_jobs_api(tmp_path: Path) -> None:
     wait_until(lambda: svc.status(rec.id).status, lambda s: s == "completed")
     port = free_port()
     proc = subprocess.Popen(
-        [str(SCRIPT), "dashboard", "--port", str(port)],
+        server_argv("dashboard", "--port", str(port)),
         env=subprocess_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -60,12 +53,7 @@ def test_dashboard_command_serves_the_jobs_api(tmp_path: Path) -> None:
         assert foreign.status_code == 403
         ok = True
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
         if not ok and proc.stderr:  # show the server's traceback with the failure
             sys.stderr.write(proc.stderr.read().decode(errors="replace")[-4000:])
     assert proc.returncode is not None

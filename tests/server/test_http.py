@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from oumi_mcp_server.core.scripts import server_argv
 from oumi_mcp_server.server.http_guard import HttpGuard, _host_only
 from oumi_mcp_server.server.transports import allowed_hosts_for
-from testsupport import subprocess_env
+from testsupport import free_port, stop_process, subprocess_env
 
 TOKEN = "test-token-0123456789abcdef"
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -25,17 +24,8 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def serve_command(*args: str) -> list[str]:
-    script = Path(sys.executable).parent / "oumi-mcp-server"
-    base = [str(script)] if script.exists() else [
-        sys.executable, "-c", "from oumi_mcp_server.cli.main import main; main()"]
-    return [*base, "serve", "--http", *args]
+    return server_argv("serve", "--http", *args)
 
 
 def start_server(*args: str, port: int) -> subprocess.Popen[bytes]:
@@ -58,13 +48,7 @@ def start_server(*args: str, port: int) -> subprocess.Popen[bytes]:
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_process(proc)
     if proc.stderr:
         proc.stderr.close()
 

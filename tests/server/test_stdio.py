@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from testsupport import subprocess_env
+from oumi_mcp_server.core.scripts import server_argv
+from testsupport import stop_process, subprocess_env
 
 PROTOCOL = "2025-06-18"
 CALL_TIMEOUT_S = 180.0
 
 
 def server_command() -> list[str]:
-    script = Path(sys.executable).parent / "oumi-mcp-server"
-    if script.exists():
-        return [str(script), "serve"]
-    return [sys.executable, "-c", "from oumi_mcp_server.cli.main import main; main()", "serve"]
+    return server_argv("serve")
 
 
 class RawStdioServer:
@@ -91,12 +88,7 @@ class RawStdioServer:
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+                stop_process(self.proc, timeout=5)
 
 
 def sample_value(name: str, schema: dict[str, Any], project: Path) -> Any:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from oumi_mcp_server.core.scripts import find_script
+
 OK, WARN, ERROR = "ok", "warn", "error"
 EXPECTED = {"oumi": "0.9", "mcp": "2.3.0"}
 HF_TOKEN_ENVS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
@@ -120,16 +122,10 @@ def check_recipes() -> Check:
                  "" if count else "The folder holds no recipes; point it at oumi's configs/.")
 
 
-def _tool(name: str) -> str | None:
-    """A command on PATH, or installed beside this interpreter (a venv not activated)."""
-    beside = Path(sys.executable).parent / name
-    return shutil.which(name) or (str(beside) if beside.is_file() else None)
-
-
 def check_launchers() -> list[Check]:
     sky_version = _version("skypilot")
     if sky_version:
-        sky_check = Check("skypilot", OK, f"{sky_version} (sky: {_tool('sky') or 'no CLI'})",
+        sky_check = Check("skypilot", OK, f"{sky_version} (sky: {find_script('sky') or 'no CLI'})",
                           "Run `sky check` once to see which clouds have credentials.")
     else:
         sky_check = Check("skypilot", WARN, "not installed",

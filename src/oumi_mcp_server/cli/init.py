@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -14,8 +13,7 @@ from typing import Any
 import click
 
 from oumi_mcp_server.core.redact import is_secret_name
-
-SCRIPT_NAME = "oumi-mcp-server"
+from oumi_mcp_server.core.scripts import RUN_SERVER_CLI, SERVER_SCRIPT, find_script
 
 
 @dataclass(frozen=True)
@@ -56,14 +54,10 @@ def config_path(client: ClientKind, project: Path) -> Path:
 
 def server_command() -> tuple[str, list[str]]:
     """Absolute path of the installed console script (the one beside this interpreter first)."""
-    beside = Path(sys.executable).parent / (SCRIPT_NAME + (".exe" if os.name == "nt" else ""))
-    if beside.is_file():
-        return str(beside.absolute()), ["serve"]
-    found = shutil.which(SCRIPT_NAME)
-    if found:
-        return str(Path(found).absolute()), ["serve"]
-    return str(Path(sys.executable).absolute()), [
-        "-c", "from oumi_mcp_server.cli.main import main; main()", "serve"]
+    script = find_script(SERVER_SCRIPT)
+    if script:
+        return str(Path(script).absolute()), ["serve"]
+    return str(Path(sys.executable).absolute()), [*RUN_SERVER_CLI, "serve"]
 
 
 def server_entry(client: ClientKind, env: dict[str, str]) -> dict[str, Any]:

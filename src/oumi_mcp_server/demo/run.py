@@ -26,6 +26,7 @@ from typing import Any, TextIO
 import anyio
 
 from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
+from oumi_mcp_server.core.scripts import server_argv
 from oumi_mcp_server.jobs.models import TERMINAL_STATES
 
 JOB_TOOLS = ("pre_flight_check", "run_oumi_job", "wait_for_job", "get_job_status", "get_job_logs")
@@ -65,10 +66,7 @@ def default_configs_dir() -> Path | None:
 
 def default_server_command() -> list[str]:
     """`oumi-mcp-server serve` from this interpreter's environment."""
-    script = Path(sys.executable).with_name("oumi-mcp-server")
-    if script.is_file():
-        return [str(script), "serve"]
-    return [sys.executable, "-c", "from oumi_mcp_server.cli.main import main; main()", "serve"]
+    return server_argv("serve")
 
 
 def server_env(options: DemoOptions) -> dict[str, str]:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.scripts import find_script
 
 OUMI_BIN_ENV = "OUMI_MCP_OUMI_BIN"
 
@@ -55,10 +54,7 @@ def oumi_executable() -> list[str]:
     override = os.environ.get(OUMI_BIN_ENV)
     if override:
         return [override]
-    beside = Path(sys.executable).parent / "oumi"
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("oumi")
+    found = find_script("oumi")
     return [found] if found else [sys.executable, "-m", "oumi"]
 
 
