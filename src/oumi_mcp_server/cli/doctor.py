@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -15,11 +14,11 @@ from pathlib import Path
 
 import click
 
+from oumi_mcp_server.core.hf_token import token_source
 from oumi_mcp_server.core.scripts import find_script
 
 OK, WARN, ERROR = "ok", "warn", "error"
 EXPECTED = {"oumi": "0.9", "mcp": "2.3.0"}
-HF_TOKEN_ENVS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 MIN_FREE_GB = 10
 
 
@@ -138,13 +137,10 @@ def check_launchers() -> list[Check]:
 
 def check_hf_token() -> Check:
     """Where a Hugging Face token comes from, by name only: its value is never read out."""
-    for name in HF_TOKEN_ENVS:
-        if os.environ.get(name):
-            return Check("hf token", OK, f"set in ${name}")
-    hf_home = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface")
-    token_file = Path(os.environ.get("HF_TOKEN_PATH") or hf_home / "token")
-    if token_file.is_file() and token_file.stat().st_size > 0:
-        return Check("hf token", OK, f"stored in {token_file}")
+    source = token_source()
+    if source is not None:
+        kind, where = source
+        return Check("hf token", OK, f"set in ${where}" if kind == "env" else f"stored in {where}")
     return Check("hf token", WARN, "none found",
                  "Gated models (Llama, Gemma) need one: `huggingface-cli login` or set HF_TOKEN.")
 

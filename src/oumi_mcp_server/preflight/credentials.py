@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from oumi_mcp_server.core.hf_token import token_source
 from oumi_mcp_server.core.redact import is_secret_name
 from oumi_mcp_server.preflight.context import CheckContext, get, walk_strings
 from oumi_mcp_server.preflight.models import Finding
@@ -23,14 +24,6 @@ API_KEYS = {
     "OPENROUTER": "OPENROUTER_API_KEY",
     "FIREWORKS": "FIREWORKS_API_KEY",
 }
-
-
-def _hf_token_present() -> bool:
-    if os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN"):
-        return True
-    hf_home = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface")
-    token_file = Path(os.environ.get("HF_TOKEN_PATH") or hf_home / "token")
-    return token_file.is_file() and token_file.stat().st_size > 0
 
 
 def _wandb_present() -> bool:
@@ -59,7 +52,7 @@ def check_credentials(ctx: CheckContext) -> list[Finding]:
     gated_family = any(
         v.lower().startswith(("meta-llama/", "google/gemma", "mistralai/")) for v in models
     )
-    if gated_family and not _hf_token_present():
+    if gated_family and token_source() is None:
         out.append(
             ctx.finding(
                 "warning",

@@ -68,12 +68,6 @@ def require_online() -> None:
         raise SkipCheck(reason)
 
 
-def token_present() -> bool:
-    from huggingface_hub import get_token
-
-    return bool(get_token())
-
-
 def _auth_check(repo_id: str, repo_type: str) -> None:
     """HfApi.auth_check with a timeout (it has none): raises GatedRepoError without access."""
     from huggingface_hub import get_session, hf_raise_for_status

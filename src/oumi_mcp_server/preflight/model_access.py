@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from oumi_mcp_server.core.hf_token import token_source
 from oumi_mcp_server.preflight import hub
 from oumi_mcp_server.preflight.context import (
     CheckContext,
@@ -186,7 +187,7 @@ def check_hub_models(ctx: CheckContext) -> list[Finding]:
                 )
             )
         elif status.access == "gated":
-            token = "your token has" if hub.token_present() else "no HF token is set, so you have"
+            token = "your token has" if token_source() else "no HF token is set, so you have"
             out.append(
                 ctx.finding(
                     "error",
