@@ -135,12 +135,3 @@ def _start_supervisor(root: Path, job_id: str, run_dir: Path) -> None:
     )
     runfolder.write_json_atomic(_qdir(root, "active") / job_id, {"pid": pid, "start_time": started})
     launcher.stdin.close()
-
-
-def active_count(root: Path) -> int:
-    with locked(root):
-        return _live_active(root)
-
-
-def pending_ids(root: Path) -> list[str]:
-    return [p.name.split("-", 1)[1] for p in sorted(_qdir(root, "pending").iterdir())]

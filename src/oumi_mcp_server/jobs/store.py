@@ -219,10 +219,6 @@ class JobStore:
             row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _row_to_record(row) if row else None
 
-    def exists(self, job_id: str) -> bool:
-        with self._connect() as conn:
-            return conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone() is not None
-
     def find_backend_job(self, backend: str, cluster: str, backend_job_id: str) -> JobRecord | None:
         with self._connect() as conn:
             row = conn.execute(
