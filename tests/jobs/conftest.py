@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.jobhelpers import kill_jobs, write_config, write_fake_oumi
+from jobs.jobhelpers import kill_jobs, make_project
 from oumi_mcp_server.jobs.service import JobService
 
 
@@ -20,13 +20,7 @@ def _stop_job_processes(isolated_env: Path) -> Iterator[None]:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A user's project folder with a config, and a fast fake `oumi` the jobs will run."""
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    write_config(proj)
-    monkeypatch.setenv("OUMI_MCP_OUMI_BIN", str(write_fake_oumi(tmp_path)))
-    monkeypatch.setenv("OUMI_MCP_PREFLIGHT", "off")
-    return proj
+    return make_project(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import pytest
+
+from oumi_mcp_server.jobs.commands import OUMI_BIN_ENV
+from oumi_mcp_server.jobs.plan import PREFLIGHT_ENV
 
 FAKE_OUMI = """#!{python}
 import os, sys, time
@@ -48,6 +52,16 @@ def write_config(folder: Path, name: str = "train.yaml") -> Path:
         "model:\n  model_name: tiny-model\ntraining:\n  output_dir: out\n  max_steps: 5\n"
     )
     return path
+
+
+def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A user's project folder with a config; jobs run the fast fake `oumi`, pre-flight off."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    write_config(proj)
+    monkeypatch.setenv(OUMI_BIN_ENV, str(write_fake_oumi(tmp_path)))
+    monkeypatch.setenv(PREFLIGHT_ENV, "off")
+    return proj
 
 
 def wait_until(

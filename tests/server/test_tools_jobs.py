@@ -15,7 +15,7 @@ import psutil
 import pytest
 from mcp import Client, StdioServerParameters, types
 
-from jobs.jobhelpers import kill_jobs, write_config, write_fake_oumi
+from jobs.jobhelpers import kill_jobs, make_project
 from oumi_mcp_server.server import tools_jobs
 from oumi_mcp_server.server.app import build_server
 from testsupport import subprocess_env
@@ -38,12 +38,7 @@ def _stop_job_processes(isolated_env: Path) -> Iterator[None]:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    write_config(proj)
-    monkeypatch.setenv("OUMI_MCP_OUMI_BIN", str(write_fake_oumi(tmp_path)))
-    monkeypatch.setenv("OUMI_MCP_PREFLIGHT", "off")
-    return proj
+    return make_project(tmp_path, monkeypatch)
 
 
 def _error(result: types.CallToolResult) -> dict[str, Any]:
