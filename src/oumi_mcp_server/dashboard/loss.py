@@ -37,7 +37,7 @@ class LossSeries(BaseModel):
 
 
 def _point(row: dict[str, Any], key: str, fallback_step: int) -> Point | None:
-    value = progress._finite(row.get(key))
+    value = progress.finite(row.get(key))
     if value is None:
         return None
     step = row.get("step", row.get("global_step"))
@@ -56,14 +56,14 @@ def _from_rows(rows: list[dict[str, Any]]) -> tuple[list[Point], list[Point]]:
 
 
 def _trainer_state(output_dir: Path) -> tuple[list[Point], list[Point]]:
-    state = progress._trainer_state(output_dir)
+    state = progress.trainer_state(output_dir)
     history = state.get("log_history") if state else None
     rows = [h for h in history if isinstance(h, dict)] if isinstance(history, list) else []
     return _from_rows(rows)
 
 
 def _metrics(output_dir: Path) -> tuple[list[Point], list[Point], bool]:
-    path = output_dir / "metrics_rank0000.jsonl"
+    path = output_dir / progress.METRICS_FILE
     if not path.is_file():
         return [], [], False
     chunk = logs.tail(path, _JSONL_LINES, _JSONL_BYTES)
@@ -83,8 +83,8 @@ def _log_lines(path: Path) -> tuple[list[Point], bool]:
     chunk = logs.tail(path, _LOG_LINES, _JSONL_BYTES)
     points: list[Point] = []
     for line in chunk.text.replace("\r", "\n").splitlines():
-        found = progress._LOSS.search(line)
-        value = progress._finite(found.group(1)) if found else None
+        found = progress.LOSS_FIELD.search(line)
+        value = progress.finite(found.group(1)) if found else None
         if value is None:
             continue
         step = _STEP.search(line)
@@ -108,9 +108,9 @@ def loss_series(
     candidates: list[tuple[str, list[Point], list[Point], bool]] = []
     if output_dir is not None and output_dir.is_dir():
         train, evals = _trainer_state(output_dir)
-        candidates.append(("trainer_state.json", train, evals, False))
+        candidates.append((progress.TRAINER_STATE, train, evals, False))
         m_train, m_evals, m_cut = _metrics(output_dir)
-        candidates.append(("metrics_rank0000.jsonl", m_train, m_evals, m_cut))
+        candidates.append((progress.METRICS_FILE, m_train, m_evals, m_cut))
     candidates = [c for c in candidates if c[1]]
     if not candidates:
         for path in log_paths:

@@ -18,12 +18,15 @@ from oumi_mcp_server.jobs.models import JobProgress
 
 _TQDM = re.compile(r"(\d+)/(\d+) \[(?:(\d+):)?(\d+):(\d+)<(?:(?:(\d+):)?(\d+):(\d+)|\?)")
 _NUM = r"['\"]?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)['\"]?"
-_LOSS = re.compile(r"['\"]loss['\"]:\s*" + _NUM)
+LOSS_FIELD = re.compile(r"['\"]loss['\"]:\s*" + _NUM)
+"""A `'loss': 1.23` field of a metric dict printed to a log (JSON or Python repr)."""
 _EPOCH = re.compile(r"['\"]epoch['\"]:\s*" + _NUM)
 _TAIL_BYTES = 64 * 1024
+TRAINER_STATE = "trainer_state.json"
+METRICS_FILE = "metrics_rank0000.jsonl"
 
 
-def _finite(value: Any) -> float | None:
+def finite(value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -31,15 +34,15 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _trainer_state(output_dir: Path) -> dict[str, Any] | None:
+def trainer_state(output_dir: Path) -> dict[str, Any] | None:
     """The newest trainer_state.json: the output dir's, else the highest checkpoint's."""
-    candidates = [output_dir / "trainer_state.json"]
+    candidates = [output_dir / TRAINER_STATE]
     try:
         ckpts = [p for p in output_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
     except OSError:
         ckpts = []
     candidates += [
-        p / "trainer_state.json" for p in sorted(ckpts, key=lambda p: int(p.name.split("-")[-1]))
+        p / TRAINER_STATE for p in sorted(ckpts, key=lambda p: int(p.name.split("-")[-1]))
     ]
     best: dict[str, Any] | None = None
     for path in candidates:
@@ -56,7 +59,7 @@ def _trainer_state(output_dir: Path) -> dict[str, Any] | None:
 
 def _metrics(output_dir: Path) -> tuple[dict[str, Any] | None, float | None]:
     """Last and first logged metric dicts with a loss from oumi's metrics_rank0000.jsonl."""
-    path = output_dir / "metrics_rank0000.jsonl"
+    path = output_dir / METRICS_FILE
     if not path.exists():
         return None, None
     last: dict[str, Any] | None = None
@@ -71,7 +74,7 @@ def _metrics(output_dir: Path) -> tuple[dict[str, Any] | None, float | None]:
     first = None
     try:
         first_row = json.loads(logs.head_line(path))
-        first = _finite(first_row.get("loss")) if isinstance(first_row, dict) else None
+        first = finite(first_row.get("loss")) if isinstance(first_row, dict) else None
     except ValueError:
         pass
     return last, first
@@ -107,27 +110,27 @@ def parse(
 ) -> JobProgress | None:
     prog = JobProgress()
     if output_dir is not None and output_dir.is_dir():
-        state = _trainer_state(output_dir)
+        state = trainer_state(output_dir)
         if state:
             prog.step = int(state.get("global_step") or 0) or None
             prog.total_steps = int(state.get("max_steps") or 0) or None
-            prog.epoch = _finite(state.get("epoch"))
+            prog.epoch = finite(state.get("epoch"))
             history = [
                 h for h in state.get("log_history") or [] if isinstance(h, dict) and "loss" in h
             ]
             if history:
-                prog.loss = _finite(history[-1]["loss"])
-                prog.first_loss = _finite(history[0]["loss"])
-            prog.sources.append("trainer_state.json")
+                prog.loss = finite(history[-1]["loss"])
+                prog.first_loss = finite(history[0]["loss"])
+            prog.sources.append(TRAINER_STATE)
         last, first = _metrics(output_dir)
         if last:
             step = last.get("step") or last.get("global_step")
             if isinstance(step, int) and step >= (prog.step or 0):
                 prog.step = step
-                prog.loss = _finite(last.get("loss"))
-                prog.epoch = _finite(last.get("epoch")) or prog.epoch
+                prog.loss = finite(last.get("loss"))
+                prog.epoch = finite(last.get("epoch")) or prog.epoch
             prog.first_loss = first if first is not None else prog.first_loss
-            prog.sources.append("metrics_rank0000.jsonl")
+            prog.sources.append(METRICS_FILE)
     tqdm_eta: float | None = None
     texts = [(p, logs.tail(p, 400, _TAIL_BYTES).text.replace("\r", "\n")) for p in log_paths]
     bar_path, bar = _training_bar(texts, prog.total_steps)
@@ -138,12 +141,12 @@ def parse(
             tqdm_eta = _hms(eh, em, es) if es else None
         prog.sources.append(f"{bar_path} progress bar")
     for path, text in texts:
-        losses = _LOSS.findall(text)
+        losses = LOSS_FIELD.findall(text)
         if losses and prog.loss is None:
-            prog.loss = _finite(losses[-1])
-            prog.first_loss = prog.first_loss if prog.first_loss is not None else _finite(losses[0])
+            prog.loss = finite(losses[-1])
+            prog.first_loss = prog.first_loss if prog.first_loss is not None else finite(losses[0])
             epochs = _EPOCH.findall(text)
-            prog.epoch = _finite(epochs[-1]) if epochs else prog.epoch
+            prog.epoch = finite(epochs[-1]) if epochs else prog.epoch
             prog.sources.append(f"{path.name} metric lines")
     if not prog.sources:
         return None
