@@ -13,6 +13,8 @@ from oumi_mcp_server.preflight.models import Finding, Location, MemoryEstimate, 
 
 # Oumi launcher targets that are not SkyPilot clouds: never judged by `sky check`.
 NON_SKY_TARGETS = frozenset({"local", "slurm", "polaris", "frontier", "perlmutter", "modal"})
+PATH_KEY_SUFFIXES = ("_path", "_dir", "_file", "_folder")
+"""A config key ending so holds a filesystem path."""
 OUTPUT_KEYS = frozenset(
     {"output_dir", "output_path", "progress_path", "logging_dir", "telemetry_dir", "save_dir"}
 )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from oumi_mcp_server.preflight.context import (
     OUTPUT_KEYS,
+    PATH_KEY_SUFFIXES,
     CheckContext,
     get,
     is_uri,
@@ -23,7 +24,6 @@ from oumi_mcp_server.preflight.loading import KeyPath
 from oumi_mcp_server.preflight.models import Finding
 from oumi_mcp_server.preflight.syncignore import sync_excludes
 
-_SUFFIXES = ("_path", "_dir", "_file", "_folder")
 # Checked by the datasets and models checks.
 _OWNED_ELSEWHERE = frozenset(
     {"dataset_path", "input_path", "model_name", "tokenizer_name", "adapter_model"}
@@ -244,7 +244,7 @@ def check_paths(ctx: CheckContext) -> list[Finding]:
     out: list[Finding] = []
     for path, value in walk_strings(ctx.data):
         key = str(path[-1]) if path and isinstance(path[-1], str) else ""
-        if not key.endswith(_SUFFIXES) or key in _OWNED_ELSEWHERE or _skip(value):
+        if not key.endswith(PATH_KEY_SUFFIXES) or key in _OWNED_ELSEWHERE or _skip(value):
             continue
         if _is_output(key):
             out.extend(check_output(ctx, path, value))

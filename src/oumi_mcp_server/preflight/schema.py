@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from oumi_mcp_server.core.redact import redact_text
-from oumi_mcp_server.preflight.context import get, looks_local
+from oumi_mcp_server.preflight.context import PATH_KEY_SUFFIXES, get, looks_local
 from oumi_mcp_server.preflight.loading import KeyPath, LoadedConfig
 from oumi_mcp_server.preflight.models import TASK_TYPES, Finding
 from oumi_mcp_server.preflight.tasks import best_fit, config_class, field_types, infer_task_type
 
-_PATH_KEY_SUFFIXES = ("_path", "_dir", "_file", "_folder")
 _MODEL_PATH_KEYS = frozenset({"model_name", "tokenizer_name", "adapter_model"})
 _MAX_TYPE_ERRORS = 8
 _local_only = threading.local()
@@ -120,7 +119,7 @@ def absolutize(value: Any, cwd: Path, key: str = "") -> Any:
     p = Path(value).expanduser()
     if p.is_absolute():
         return value
-    if key.endswith(_PATH_KEY_SUFFIXES) or (
+    if key.endswith(PATH_KEY_SUFFIXES) or (
         key in _MODEL_PATH_KEYS and (looks_local(value) or (cwd / p).exists())
     ):
         return str(cwd / p)
