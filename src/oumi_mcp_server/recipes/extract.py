@@ -230,34 +230,33 @@ def _runs(doc: dict[str, Any]) -> str | None:
     return match.group(1) if match else None
 
 
+def _unparsed(recipe: Recipe, problem: str) -> Recipe:
+    """A recipe whose YAML gave no mapping: say why, and take the task its path suggests."""
+    recipe.problem = problem
+    recipe.task = _path_task(recipe.path) or OTHER_TASK
+    return recipe
+
+
 def extract(path: str, data: bytes, size: int, mtime_ns: int) -> Recipe:
     """Index one file. Bad YAML, binary junk or odd sections yield what can be read plus a note."""
     recipe = Recipe(path=path, size=size, mtime_ns=mtime_ns)
     if b"\x00" in data[:8192]:
-        recipe.problem = "binary file, not YAML"
-        recipe.task = _path_task(path) or OTHER_TASK
-        return recipe
+        return _unparsed(recipe, "binary file, not YAML")
     text = data.decode("utf-8", errors="replace")
     recipe.description = header_description(text)
     if too_deep(text):
-        recipe.problem = "nesting too deep to parse safely"
-        recipe.task = _path_task(path) or OTHER_TASK
-        return recipe
+        return _unparsed(recipe, "nesting too deep to parse safely")
     try:
         doc = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
         first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
-        recipe.problem = f"invalid YAML: {first_line[:160]}"
-        recipe.task = _path_task(path) or OTHER_TASK
-        return recipe
+        return _unparsed(recipe, f"invalid YAML: {first_line[:160]}")
     except Exception as exc:  # e.g. RecursionError on absurd nesting: one file never breaks all
-        recipe.problem = f"unreadable YAML: {type(exc).__name__}"
-        recipe.task = _path_task(path) or OTHER_TASK
-        return recipe
+        return _unparsed(recipe, f"unreadable YAML: {type(exc).__name__}")
     if not isinstance(doc, dict):
-        recipe.problem = "empty file" if doc is None else f"top level is a {type(doc).__name__}"
-        recipe.task = _path_task(path) or OTHER_TASK
-        return recipe
+        return _unparsed(
+            recipe, "empty file" if doc is None else f"top level is a {type(doc).__name__}"
+        )
     recipe.task = infer_task(doc, path)
     recipe.model = _model_name(doc)
     recipe.datasets = _datasets(doc)
