@@ -103,20 +103,19 @@ def resolve_local(rec: JobRecord) -> Resolved:
         return _exited(state, run_dir)
     if phase == "queued":
         root = runfolder.root_of(run_dir)
-        if queue.is_pending(root, rec.id):
+        pending = queue.is_pending(root, rec.id)
+        if pending:
             queue.dispatch(root)  # a slot may have freed while no server or supervisor ran
-            state = runfolder.read_state(run_dir) or state
-            if state.get("phase") == "queued":
-                return Resolved(
-                    "queued",
-                    "queue",
-                    reason=f"Waiting for a free slot "
-                    f"(at most {queue.max_concurrent()} local job(s) at a time).",
-                )
-        else:
-            state = runfolder.read_state(run_dir) or state
-            if state.get("phase") == "queued":
+        state = runfolder.read_state(run_dir) or state  # it may have started meanwhile
+        if state.get("phase") == "queued":
+            if not pending:
                 return Resolved("lost", "queue", reason="It left the queue without starting.")
+            return Resolved(
+                "queued",
+                "queue",
+                reason=f"Waiting for a free slot "
+                f"(at most {queue.max_concurrent()} local job(s) at a time).",
+            )
         if state.get("phase") == "exited":
             return _exited(state, run_dir)
     started = state.get("started_at")
