@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
+
 DEFAULT = (Path(__file__).resolve().parents[1].parent / "shared" / "oumi-configs" / "recipes"
            / "llama3_1" / "sft" / "8b_lora" / "train.yaml")
 
@@ -33,8 +35,8 @@ def main() -> int:
     if not Path(args.recipe).is_file():
         print(f"recipe not found: {args.recipe}", file=sys.stderr)
         return 2
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    for name, value in OFFLINE_ENV.items():
+        os.environ.setdefault(name, value)
     os.environ.setdefault("OUMI_MCP_CONFIGS_AUTO_SYNC", "0")
     from oumi_mcp_server.preflight.service import run_preflight, validate_config
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import psutil
 
+from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
 from oumi_mcp_server.core.scripts import server_argv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -288,10 +289,9 @@ def bench(label: str, command: list[str], runs: int) -> Summary:
         project.mkdir()
         (root / "home").mkdir()
         env = dict(os.environ)
-        env.update({"HOME": str(root / "home"),"OUMI_MCP_STATE_DIR": str(root / "state"),
-                    "OUMI_MCP_CACHE_DIR": str(root / "cache"), "DO_NOT_TRACK": "1",
-                    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-                    "WANDB_MODE": "disabled", "OUMI_MCP_CONFIGS_AUTO_SYNC": "0"})
+        env.update(OFFLINE_ENV)
+        env.update({"HOME": str(root / "home"), "OUMI_MCP_STATE_DIR": str(root / "state"),
+                    "OUMI_MCP_CACHE_DIR": str(root / "cache"), "OUMI_MCP_CONFIGS_AUTO_SYNC": "0"})
         if SHARED_CONFIGS.is_dir():
             env["OUMI_MCP_CONFIGS_DIR"] = str(SHARED_CONFIGS)
         results = []
