@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class FetchResult(BaseModel):
@@ -40,7 +40,9 @@ class ClusterAction(BaseModel):
 
 
 class ClusterOptions(BaseModel):
-    """run_oumi_job's cluster arguments (with `cloud`); unset fields keep the config's value."""
+    """run_oumi_job's `cluster` argument (with `cloud`); unset fields keep the config's value."""
+
+    model_config = ConfigDict(extra="forbid")
 
     cluster_name: str | None = Field(None, description="Reuse/name a cluster; Slurm: user@host.")
     accelerators: str | None = Field(None, description="e.g. A100:8")

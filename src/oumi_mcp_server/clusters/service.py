@@ -3,7 +3,7 @@
 Public API (all blocking; the MCP layer runs them off the event loop):
 
 - `plan(req: LaunchRequest, args: ClusterArgs, fetch_outputs=False, preflight=True)
-  -> ClusterBuiltPlan` (`plan_from_options(req, cloud, ClusterOptions)` for the tool's
+  -> ClusterBuiltPlan` (`plan_from_options(req, cloud, options: dict)` for the tool's
   arguments; `render(built)` for elicitation); `offer(built) -> LaunchResult` (plan + token);
   `launch_confirmed(built, token) -> LaunchResult`; `launch_approved(built) -> LaunchResult`.
   The launch returns at once with the job `queued` (launching) while the detached helper runs.
@@ -16,11 +16,13 @@ Public API (all blocking; the MCP layer runs them off the event loop):
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from oumi_mcp_server.clusters import follow, inventory
 from oumi_mcp_server.clusters.models import (
@@ -56,10 +58,22 @@ def plan(
 
 
 def plan_from_options(
-    req: LaunchRequest, cloud: str, options: ClusterOptions | None, preflight: bool = True
+    req: LaunchRequest,
+    cloud: str,
+    options: Mapping[str, Any] | None,
+    preflight: bool = True,
 ) -> ClusterBuiltPlan:
-    """`plan` from run_oumi_job's `cloud` and `cluster` arguments."""
-    o = options or ClusterOptions.model_validate({})
+    """`plan` from run_oumi_job's `cloud` and `cluster` arguments (validated here)."""
+    try:
+        o = ClusterOptions.model_validate(dict(options or {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        raise ServiceError(
+            "bad_cluster_option",
+            f"cluster.{where}: {first.get('msg', 'invalid')}.",
+            f"Known keys: {', '.join(ClusterOptions.model_fields)}.",
+        ) from None
     args = ClusterArgs(
         cloud=cloud, cluster_name=o.cluster_name, accelerators=o.accelerators,
         num_nodes=o.num_nodes, use_spot=o.use_spot, disk_size=o.disk_size,
@@ -179,3 +193,7 @@ def cluster_action(
     message = inventory.apply(action, cloud, cluster)
     return ClusterAction(cloud=cloud, cluster=cluster, action=action, done=True, message=message,
                          plan=what)
+
+
+CLUSTER_OPTION_KEYS: tuple[str, ...] = tuple(ClusterOptions.model_fields)
+"""The keys of run_oumi_job's `cluster` argument, for its description."""
