@@ -235,32 +235,11 @@ def check_hub_datasets(ctx: CheckContext) -> list[Finding]:
     hub.require_online()
     out: list[Finding] = []
     for repo in ids:
-        status = hub.repo_status(repo, "dataset")
-        if status.access == "not_found":
-            out.append(
-                ctx.finding(
-                    "error",
-                    "dataset_not_on_hub",
-                    f"Dataset `{repo}` was not found on the hub (or is private).",
-                    "Check the id, or log in with a token that can read it.",
-                )
-            )
-        elif status.access == "gated":
-            out.append(
-                ctx.finding(
-                    "error",
-                    "dataset_gated",
-                    f"Dataset `{repo}` is gated and your token has no access.",
-                    "Request access on its hub page, then set HF_TOKEN.",
-                )
-            )
-        elif status.access == "unknown":
-            out.append(
-                ctx.finding(
-                    "info",
-                    "dataset_hub_unknown",
-                    f"Could not check `{repo}`: {status.detail}.",
-                    "Retry when the hub is reachable.",
-                )
-            )
+        gated = (
+            f"Dataset `{repo}` is gated and your token has no access.",
+            "Request access on its hub page, then set HF_TOKEN.",
+        )
+        found = hub.access_finding(ctx, "dataset", repo, hub.repo_status(repo, "dataset"), gated)
+        if found is not None:
+            out.append(found)
     return out

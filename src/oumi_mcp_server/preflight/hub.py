@@ -15,7 +15,9 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from oumi_mcp_server.core.redact import redact_text
-from oumi_mcp_server.preflight.context import SkipCheck
+from oumi_mcp_server.preflight.context import CheckContext, SkipCheck
+from oumi_mcp_server.preflight.loading import KeyPath
+from oumi_mcp_server.preflight.models import Finding
 
 HUB_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 2.0
@@ -103,3 +105,33 @@ def repo_status(repo_id: str, repo_type: Literal["model", "dataset"]) -> RepoSta
         return RepoStatus("not_found")
     except Exception as exc:  # timeouts, HTTP errors: unknown, never blocking
         return RepoStatus("unknown", redact_text(f"{type(exc).__name__}: {exc}")[:200])
+
+
+def access_finding(
+    ctx: CheckContext,
+    kind: Literal["model", "dataset"],
+    repo: str,
+    status: RepoStatus,
+    gated: tuple[str, str],
+    path: KeyPath | None = None,
+) -> Finding | None:
+    """The finding for a repo the hub did not vouch for (`gated`: message, fix); None if ok."""
+    if status.access == "not_found":
+        return ctx.finding(
+            "error",
+            f"{kind}_not_on_hub",
+            f"{kind.capitalize()} `{repo}` was not found on the hub (or is private).",
+            "Check the id, or log in with a token that can read it.",
+            path,
+        )
+    if status.access == "gated":
+        return ctx.finding("error", f"{kind}_gated", *gated, path)
+    if status.access == "unknown":
+        return ctx.finding(
+            "info",
+            f"{kind}_hub_unknown",
+            f"Could not check `{repo}`: {status.detail}.",
+            "Retry when the hub is reachable.",
+            path,
+        )
+    return None

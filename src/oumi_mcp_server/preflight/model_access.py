@@ -175,37 +175,14 @@ def check_hub_models(ctx: CheckContext) -> list[Finding]:
     out: list[Finding] = []
     for repo in sorted({r.value for r in refs}):
         path = next(r.path for r in refs if r.value == repo)
+        token = "your token has" if token_source() else "no HF token is set, so you have"
+        gated = (
+            f"Model `{repo}` is gated and {token} no access.",
+            f"Request access at https://huggingface.co/{repo}, then set "
+            "HF_TOKEN or run `hf auth login`.",
+        )
         status = hub.repo_status(repo, "model")
-        if status.access == "not_found":
-            out.append(
-                ctx.finding(
-                    "error",
-                    "model_not_on_hub",
-                    f"Model `{repo}` was not found on the hub (or is private).",
-                    "Check the id, or log in with a token that can read it.",
-                    path,
-                )
-            )
-        elif status.access == "gated":
-            token = "your token has" if token_source() else "no HF token is set, so you have"
-            out.append(
-                ctx.finding(
-                    "error",
-                    "model_gated",
-                    f"Model `{repo}` is gated and {token} no access.",
-                    f"Request access at https://huggingface.co/{repo}, then set "
-                    "HF_TOKEN or run `hf auth login`.",
-                    path,
-                )
-            )
-        elif status.access == "unknown":
-            out.append(
-                ctx.finding(
-                    "info",
-                    "model_hub_unknown",
-                    f"Could not check `{repo}`: {status.detail}.",
-                    "Retry when the hub is reachable.",
-                    path,
-                )
-            )
+        found = hub.access_finding(ctx, "model", repo, status, gated, path)
+        if found is not None:
+            out.append(found)
     return out
