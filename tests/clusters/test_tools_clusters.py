@@ -72,3 +72,42 @@ async def test_fetch_outputs_refuses_unknown_jobs(fake_cloud: Path) -> None:
         assert _error(res)["code"] == "unknown_job"
         res = await c.call_tool("fetch_outputs", {"job_id": "../../etc"})
         assert _error(res)["code"] == "unknown_job"
+
+
+@pytest.mark.anyio
+async def test_fake_cloud_run_oumi_job_plan_confirm_follow_cancel_through_mcp(
+    fake_cloud: Path,
+) -> None:
+    import fake_cloud as fc
+
+    args = {"command": "train", "config": "configs/train.yaml", "client_cwd": str(fake_cloud),
+            "cloud": "fake-cloud", "envs": {"WANDB_API_KEY": "abcdefghijklmnop0123456789"},
+            "cluster": {"accelerators": "A100:1", "setup": "pip install oumi"}}
+    async with Client(build_server()) as c:
+        bad = await c.call_tool("run_oumi_job", {**args, "cluster": {"acelerators": "A100"}})
+        assert _error(bad)["code"] == "bad_cluster_option"
+        offer = (await c.call_tool("run_oumi_job", args)).structured_content
+        assert offer is not None and not offer["launched"], offer
+        cluster = offer["plan"]["cluster"]
+        assert cluster["cloud"] == "fake-cloud" and cluster["cluster_name"] is None  # new one
+        assert cluster["job_config"]["envs"]["WANDB_API_KEY"] == "<redacted>"
+        assert "abcdefghijklmnop" not in json.dumps(offer)
+        assert cluster["job_config"]["setup"] == "pip install oumi"
+        assert fc.all_clusters() == []
+        done = (await c.call_tool("run_oumi_job", {**args, "confirm_token": offer["confirm_token"]})
+                ).structured_content
+        assert done is not None and done["launched"] and done["job"]["status"] == "queued", done
+        job_id = done["job"]["job_id"]
+        view = (await c.call_tool("wait_for_job", {"job_id": job_id, "timeout_s": 240,
+                                                   "until": "running"})).structured_content
+        assert view is not None and view["status"] == "running", view
+        assert fc.all_clusters() == [view["cluster"]] and view["cluster"].startswith("oumi-train-")
+        token = (await c.call_tool("cancel_job", {"job_id": job_id})).structured_content
+        assert token is not None and token["confirm_token"], token
+        res = (await c.call_tool("cancel_job", {"job_id": job_id,
+                                                "confirm_token": token["confirm_token"]}))
+        out = res.structured_content
+        assert out is not None and out["status"] == "cancelled", res
+        assert "still up" in out["message"] or "fake-cloud" in out["message"]
+    record = fc.cluster_record(view["cluster"])
+    assert record is not None and list(record["jobs"].values()) == ["cancelled"]

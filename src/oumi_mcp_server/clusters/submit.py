@@ -88,7 +88,8 @@ def _check_cloud(cloud: str) -> None:
         )
 
 
-def _cluster_name(args: ClusterArgs, job_name: str, user: str | None) -> str:
+def _cluster_name(args: ClusterArgs) -> str | None:
+    """The cluster the user named (None: a new one, named at submit time)."""
     if args.cloud in SLURM_CLOUDS:
         if not args.cluster_name:
             raise ServiceError(
@@ -106,9 +107,14 @@ def _cluster_name(args: ClusterArgs, job_name: str, user: str | None) -> str:
                 "Use letters, digits, '.', '_', '-'.",
             )
         return args.cluster_name
-    # Named before provisioning starts, so a cluster is never unaccounted for.
-    slug = re.sub(r"[^a-z0-9-]", "-", job_name.lower())[:20].strip("-") or "job"
-    return f"oumi-mcp-{slug}-{secrets.token_hex(3)}"
+    return None
+
+
+def new_cluster_name(job_id: str) -> str:
+    """Named at submit, before provisioning starts, so no cluster is ever unaccounted for; the
+    plan cannot hold it (a consent token must not depend on a random name)."""
+    command = re.sub(r"[^a-z]", "", job_id.split("-", 1)[0].lower())[:8] or "job"
+    return f"oumi-{command}-{job_id.rsplit('-', 1)[-1].lower()}"
 
 
 def plan_cluster(
@@ -126,7 +132,7 @@ def plan_cluster(
         args.cloud in SLURM_CLOUDS and args.cluster_name
     ) else None
     job_name = plan.job_name or f"oumi-{plan.command}"
-    name = _cluster_name(args, job_name, user)
+    name = _cluster_name(args)
     envs = {**built.env, **args.envs}
     job = build_job_config(
         command=plan.command,
@@ -156,7 +162,8 @@ def plan_cluster(
         argv=[] if passthrough else shlex.split(job["run"].splitlines()[-1]),
         env=redact_env({k: str(v) for k, v in envs.items()}),
         notes=[
-            f"Runs on {args.cloud} cluster {name}; the config travels inside the run script.",
+            f"Runs on {args.cloud} cluster {name or 'new (named oumi-<command>-<id> at launch)'}; "
+            "the config travels inside the run script.",
             f"Autostop: {autostop_note}",
             "Cost per hour: shown by list_clusters once the launcher knows it.",
         ],
@@ -216,6 +223,7 @@ def submit(
     p = built.plan
     cluster = built.cluster
     job_id = _new_job_id(p.command)
+    name = str(cluster["cluster_name"] or new_cluster_name(job_id))
     run_dir = runfolder.create_run_dir(root, job_id)
     (run_dir / runfolder.CONFIG).write_bytes(built.config_bytes)
     (run_dir / runstate.JOB_YAML).write_text(yaml.safe_dump(built.job, sort_keys=False))
@@ -225,7 +233,7 @@ def submit(
         run_dir / runstate.LAUNCH,
         {
             "cloud": cluster["cloud"],
-            "cluster": cluster["cluster_name"],
+            "cluster": name,
             "up_kwargs": {"idle_minutes_to_autostop": autostop} if autostop else {},
             "fetch_outputs": bool(cluster.get("fetch_outputs")),
             "output_dir": p.output_dir,
@@ -241,7 +249,7 @@ def submit(
         backend_job_id=job_id,
         submitted_at=time.time(),
         run_dir=str(run_dir),
-        cluster=cluster["cluster_name"],
+        cluster=name,
         output_dir=str(run_dir / runstate.OUTPUTS),
         model=built.model,
         config_path=str(run_dir / runfolder.CONFIG),
