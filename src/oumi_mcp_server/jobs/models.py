@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,9 +37,6 @@ class JobRecord:
     legacy_status: str | None = None
     final_status: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def argv_json(self) -> str:
-        return json.dumps(self.argv)
 
 
 class JobProgress(BaseModel):

@@ -9,6 +9,7 @@ of earlier Oumi MCP servers is imported once, read-only.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -55,26 +56,9 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-_COLUMNS = (
-    "id",
-    "name",
-    "command",
-    "backend",
-    "cluster",
-    "backend_job_id",
-    "submitted_at",
-    "run_dir",
-    "output_dir",
-    "model",
-    "config_path",
-    "source_config",
-    "cwd",
-    "argv",
-    "origin",
-    "legacy_status",
-    "final_status",
-    "extra",
-)
+_COLUMNS = tuple(f.name for f in dataclasses.fields(JobRecord))
+"""One column per JobRecord field, of the same name (the first migration creates them)."""
+_JSON_COLUMNS = frozenset({"argv", "extra"})
 _INSERT = (
     f"INSERT INTO jobs ({','.join(_COLUMNS)}) "  # noqa: S608 (constant column names)
     f"VALUES ({','.join('?' for _ in _COLUMNS)})"
@@ -107,47 +91,13 @@ class TokenAlreadyUsedError(Exception):
 
 def _row_to_record(row: sqlite3.Row) -> JobRecord:
     return JobRecord(
-        id=row["id"],
-        name=row["name"],
-        command=row["command"],
-        backend=row["backend"],
-        cluster=row["cluster"],
-        backend_job_id=row["backend_job_id"],
-        submitted_at=row["submitted_at"],
-        run_dir=row["run_dir"],
-        output_dir=row["output_dir"],
-        model=row["model"],
-        config_path=row["config_path"],
-        source_config=row["source_config"],
-        cwd=row["cwd"],
-        argv=json.loads(row["argv"]),
-        origin=row["origin"],
-        legacy_status=row["legacy_status"],
-        final_status=row["final_status"],
-        extra=json.loads(row["extra"]),
+        **{c: json.loads(row[c]) if c in _JSON_COLUMNS else row[c] for c in _COLUMNS}
     )
 
 
 def _record_values(rec: JobRecord) -> tuple[Any, ...]:
-    return (
-        rec.id,
-        rec.name,
-        rec.command,
-        rec.backend,
-        rec.cluster,
-        rec.backend_job_id,
-        rec.submitted_at,
-        rec.run_dir,
-        rec.output_dir,
-        rec.model,
-        rec.config_path,
-        rec.source_config,
-        rec.cwd,
-        rec.argv_json(),
-        rec.origin,
-        rec.legacy_status,
-        rec.final_status,
-        json.dumps(rec.extra),
+    return tuple(
+        json.dumps(getattr(rec, c)) if c in _JSON_COLUMNS else getattr(rec, c) for c in _COLUMNS
     )
 
 
