@@ -67,33 +67,25 @@ def _jsonl(file: Path) -> tuple[int, bool, Finding | None]:
             try:
                 row = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                col = getattr(exc, "colno", None)
-                return (
-                    rows,
-                    True,
-                    Finding(
-                        severity="error",
-                        code="dataset_bad_json_line",
-                        message=f"{file.name} line {line_no} is not valid JSON ({exc}).",
-                        fix="Fix or remove that line; each line must be one JSON object.",
-                        location=Location(file=str(file), line=line_no, column=col),
-                    ),
-                )
+                what = f"is not valid JSON ({exc})"
+                fix = "Fix or remove that line; each line must be one JSON object."
+                return rows, True, _bad_line(file, line_no, getattr(exc, "colno", None), what, fix)
             if not isinstance(row, dict):
-                return (
-                    rows,
-                    True,
-                    Finding(
-                        severity="error",
-                        code="dataset_bad_json_line",
-                        message=f"{file.name} line {line_no} is a JSON {type(row).__name__}, "
-                        "not an object.",
-                        fix="Make each line one JSON object.",
-                        location=Location(file=str(file), line=line_no, column=1),
-                    ),
-                )
+                what = f"is a JSON {type(row).__name__}, not an object"
+                fix = "Make each line one JSON object."
+                return rows, True, _bad_line(file, line_no, 1, what, fix)
             rows += 1
     return rows, True, None
+
+
+def _bad_line(file: Path, line_no: int, column: int | None, what: str, fix: str) -> Finding:
+    return Finding(
+        severity="error",
+        code="dataset_bad_json_line",
+        message=f"{file.name} line {line_no} {what}.",
+        fix=fix,
+        location=Location(file=str(file), line=line_no, column=column),
+    )
 
 
 def inspect_file(file: Path) -> list[Finding]:
