@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from oumi_mcp_server.core.errors import ServiceError
-from oumi_mcp_server.preflight.context import CheckContext
+from oumi_mcp_server.preflight.context import CheckContext, get
 from oumi_mcp_server.preflight.credentials import check_credentials
 from oumi_mcp_server.preflight.datasets import check_datasets, check_hub_datasets
 from oumi_mcp_server.preflight.hardware import check_hardware
@@ -183,11 +183,7 @@ def run_preflight(
         findings += result.findings
     shown, truncated = sort_and_cap(findings)
     errors = count(findings).errors
-    model = (
-        loaded.data.get("model", {}).get("model_name")
-        if isinstance(loaded.data.get("model"), dict)
-        else None
-    )
+    model = get(loaded.data, "model", "model_name")
     return PreflightReport(
         ready=not errors,
         summary=_summary(findings, schema.task_type, where),
