@@ -7,8 +7,8 @@
   `final.json` and never asked again. Each fresh answer also refreshes `stdout.log`, a bounded
   snapshot of the remote log, so logs and progress parsing work as for local jobs.
 - `refresh_logs(rec, timeout_s)`: that snapshot, bounded in time by a killable subprocess.
-- `cancel(rec) -> CancelResult`: while launching, records the intent (the helper applies it);
-  afterwards asks the launcher.
+- `cancel(rec) -> CancelResult` (registered as the jobs service's cancel for this backend, after
+  consent): while launching, records the intent (the helper applies it); then asks the launcher.
 - `fetch_outputs(rec, dest, on_progress) -> FetchResult`: rsync the job's output folder home.
 """
 
@@ -32,6 +32,7 @@ from oumi_mcp_server.clusters.wrap import MARKER, SKY_CLOUDS, SLURM_CLOUDS
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.jobs import procinfo
 from oumi_mcp_server.jobs.models import CancelResult, JobRecord, JobState
+from oumi_mcp_server.jobs.service import BACKEND_CANCEL
 from oumi_mcp_server.jobs.status import Resolved, register_backend
 
 logger = logging.getLogger(__name__)
@@ -349,3 +350,4 @@ def fetch_outputs(
 
 
 register_backend(BACKEND, resolve)
+BACKEND_CANCEL[BACKEND] = cancel

@@ -127,6 +127,9 @@ class LaunchPlan(BaseModel):
     preflight: str = Field(description="Pre-flight summary, or why it is unavailable.")
     preflight_ready: bool | None = None
     notes: list[str] = Field(default_factory=list)
+    cluster: dict[str, Any] | None = Field(
+        default=None, description="Cluster launch: cloud, cluster, job config, autostop."
+    )
 
 
 class LaunchResult(BaseModel):

@@ -60,6 +60,8 @@ from oumi_mcp_server.jobs.store import DB_ENV, DuplicateJobError, JobStore, Toke
 
 WAIT_CAP_S = 300.0
 DEFAULT_MAX_BYTES = logs.DEFAULT_MAX_BYTES
+BACKEND_CANCEL: dict[str, Callable[[JobRecord], CancelResult]] = {}
+"""Cancel for other backends (after consent), registered by their packages."""
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 Stream = logs.Stream
 Until = Literal["done", "running"]
@@ -355,6 +357,8 @@ class JobService:
                 return self.cancel_offer(job_id, force)
             consent.verify(confirm_token, "cancel", self._cancel_binding(rec, force))
         if rec.backend != LOCAL_BACKEND:
+            if rec.backend in BACKEND_CANCEL:  # e.g. clusters registers the launcher's
+                return BACKEND_CANCEL[rec.backend](rec)
             raise ServiceError(
                 "cancel_unsupported",
                 f"Cancel for backend {rec.backend!r} is not available here.",

@@ -24,6 +24,8 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
+from oumi_mcp_server.clusters import service as cluster_service
+from oumi_mcp_server.clusters.submit import ClusterBuiltPlan
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.jobs.models import CancelResult, JobList, JobLogs, JobStatusView, LaunchResult
@@ -38,6 +40,7 @@ Command = Literal[
     "train", "evaluate", "eval", "infer", "synth", "analyze", "judge", "quantize", "tune"
 ]
 T = TypeVar("T")
+CLUSTER_KEYS = "With cloud: " + " ".join(cluster_service.CLUSTER_OPTION_KEYS)
 HEARTBEAT_S = 15.0
 """wait_for_job re-sends progress this often even when nothing moved, so clients do not time out."""
 JobId = Annotated[str, Field(description="Job id.")]
@@ -66,9 +69,15 @@ async def _build_plan(
     envs: dict[str, str] | None,
     nproc: int,
     confirm_token: str | None,
+    cloud: str | None = None,
+    cluster: dict[str, Any] | None = None,
 ) -> BuiltPlan:
     req = LaunchRequest(command, config, client_cwd, overrides, job_name, envs, nproc)
     try:
+        if cloud:
+            return await run_blocking(
+                cluster_service.plan_from_options, req, cloud, cluster, not confirm_token
+            )
         return await run_blocking(get_service().plan, req, preflight=not confirm_token)
     except ServiceError as exc:
         raise ToolError(exc.to_json()) from None
@@ -81,6 +90,8 @@ async def _ask_launch(
 ) -> Elicit[LaunchConsent] | None:
     if confirm_token or not _can_elicit(ctx):
         return None
+    if isinstance(plan, ClusterBuiltPlan):
+        return Elicit(cluster_service.render(plan), LaunchConsent)
     return Elicit(render(plan.plan), LaunchConsent)
 
 
@@ -134,10 +145,12 @@ def register(app: MCPServer) -> None:
         confirm_token: Annotated[
             str | None, Field(description="From the plan the user approved.")
         ] = None,
+        cloud: Annotated[str | None, Field(description="aws gcp k8s slurm...")] = None,
+        cluster: Annotated[dict[str, Any] | None, Field(description=CLUSTER_KEYS)] = None,
     ) -> LaunchResult:
         """Launch an oumi job locally; it outlives the server. Without confirm_token: returns the
-        plan and a token to show the user (or asks them directly)."""
-        service = get_service()
+        plan and a token to show the user (or asks them directly). With cloud: on a cluster."""
+        service: Any = cluster_service if isinstance(plan, ClusterBuiltPlan) else get_service()
         if not isinstance(consent, AcceptedElicitation):
             return LaunchResult(
                 launched=False,
