@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from oumi_mcp_server.core.atomic import write_text_atomic
 from oumi_mcp_server.core.redact import is_secret_name
 from oumi_mcp_server.core.scripts import RUN_SERVER_CLI, SERVER_SCRIPT, find_script
 
@@ -96,18 +96,10 @@ def merged_config(path: Path, client: ClientKind, name: str,
 
 
 def write_atomically(path: Path, text: str) -> None:
+    """A client reading its config meanwhile sees the old file or ours; its mode is kept."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        if path.exists():
-            tmp.chmod(path.stat().st_mode & 0o777)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+    write_text_atomic(path, text, mode=mode)
 
 
 def _parse_env(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -9,16 +9,16 @@ Layout under a jobs root (`<state_dir>/jobs` by default)::
     runs/<job_id>/cancel        present once a cancel was requested
     queue/                      see `queue.py`
 
-Only the standard library is imported here: the supervisor imports this module.
+Only the standard library (and `core.atomic`) is imported here: the supervisor imports this module.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from oumi_mcp_server.core.atomic import write_text_atomic
 
 SPEC = "spec.json"
 STATE = "state.json"
@@ -52,18 +52,8 @@ def root_of(run_dir: Path) -> Path:
 
 
 def write_json_atomic(path: Path, data: Any, mode: int = 0o600) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).chmod(mode)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace `path` with `data` as JSON, durably (fsync before the rename)."""
+    write_text_atomic(path, json.dumps(data, separators=(",", ":")), mode=mode, fsync=True)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ import os
 import re
 from pathlib import Path
 
+from oumi_mcp_server.core.atomic import write_text_atomic
 from oumi_mcp_server.core.paths import cache_dir
 from oumi_mcp_server.recipes.extract import Recipe, extract
 
@@ -78,14 +79,12 @@ def _save_cached(root: Path, recipes: list[Recipe]) -> None:
     target = _cache_file(root)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
         payload = {
             "version": INDEX_VERSION,
             "root": str(root),
             "recipes": [vars(r) for r in recipes],
         }
-        tmp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
-        tmp.replace(target)
+        write_text_atomic(target, json.dumps(payload, separators=(",", ":")), mode=0o644)
     except OSError as exc:
         logger.warning("recipe index cache not written: %s", exc)
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
+from oumi_mcp_server.core.atomic import write_text_atomic
 from oumi_mcp_server.core.paths import cache_dir
 
 logger = logging.getLogger(__name__)
@@ -159,9 +160,7 @@ def _install(staging: Path, ref: str, url: str, files: int, version: str | None)
     }
     synced_at = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
     record["synced_at"] = synced_at
-    tmp = root / f"current.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(record), encoding="utf-8")
-    tmp.replace(root / "current.json")
+    write_text_atomic(root / "current.json", json.dumps(record), mode=0o644)
     keep = {name, previous["snapshot"] if previous else ""}
     for old in (root / "snapshots").iterdir():
         if old.name not in keep:
