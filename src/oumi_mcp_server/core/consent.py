@@ -53,8 +53,12 @@ def plan_digest(plan: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(plan)).hexdigest()[:16]
 
 
+def key_path() -> Path:
+    return state_dir() / KEY_FILE
+
+
 def _key() -> bytes:
-    path = state_dir() / KEY_FILE
+    path = key_path()
     try:
         data = path.read_bytes()
         if len(data) >= 32:
@@ -108,7 +112,3 @@ def verify(token: str | None, purpose: str, plan: Mapping[str, Any]) -> str:
     if expiry < time.time():
         raise ServiceError("confirm_token_expired", "The confirm_token has expired.", fix)
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def key_path() -> Path:
-    return state_dir() / KEY_FILE
