@@ -9,7 +9,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from oumi_mcp_server.core.blocking import run_blocking
-from oumi_mcp_server.preflight.models import PreflightReport, ValidationReport
+from oumi_mcp_server.preflight.models import TASK_TYPES, PreflightReport, ValidationReport
 from oumi_mcp_server.server.errors import structured_errors
 
 Config = Annotated[
@@ -32,10 +32,7 @@ def register(app: MCPServer) -> None:
         client_cwd: ClientCwd,
         task_type: Annotated[
             str | None,
-            Field(
-                description="training|evaluation|inference|synthesis|analyze|judge|quantization|"
-                "tuning|job; inferred if omitted."
-            ),
+            Field(description=f"{'|'.join(TASK_TYPES)}; inferred if omitted."),
         ] = None,
     ) -> ValidationReport:
         """Strictly validate an Oumi YAML config; findings carry code, fix and line/column."""

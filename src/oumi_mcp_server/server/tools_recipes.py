@@ -10,6 +10,7 @@ from pydantic import Field
 
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.recipes import service
+from oumi_mcp_server.recipes.extract import TASK_TYPES
 from oumi_mcp_server.recipes.models import (
     CategoriesAnswer,
     ConfigAnswer,
@@ -21,10 +22,7 @@ from oumi_mcp_server.server.errors import structured_errors
 _READ_LOCAL = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
-_TASKS = (
-    "sft dpo grpo kto pretraining evaluation inference synthesis analyze judge quantization "
-    "tuning job"
-)
+_TASKS = " ".join(TASK_TYPES)
 
 
 def register(app: MCPServer) -> None:
