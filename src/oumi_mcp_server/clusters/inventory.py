@@ -75,7 +75,7 @@ def clusters_of(cloud: str) -> list[ClusterInfo]:
     out = []
     for cluster in target.list_clusters():
         info = ClusterInfo(name=cluster.name(), cloud=cloud,
-                           status="reachable (Slurm: always up)" if cloud in SLURM_CLOUDS
+                           status="known (Slurm: shared, not probed)" if cloud in SLURM_CLOUDS
                            else _sky_status(cluster))
         info.cost_per_hour, info.autostop_minutes = _sky_details(cluster.name())
         out.append(info)
