@@ -56,6 +56,9 @@ def fake_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("HF_ENDPOINT", url)
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
+    # huggingface_hub reads the offline flag once, at import: another test may have imported it
+    # under the suite's offline env.
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     monkeypatch.setattr(hub, "HUB_TIMEOUT_S", 1.0)
     hub._online_cache.clear()
