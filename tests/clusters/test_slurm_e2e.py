@@ -124,7 +124,7 @@ async def test_slurm_train_completes_with_progress_logs_and_outputs(
                      overrides={"training.max_steps": 20})
         args["cluster"]["fetch_outputs"] = True
         job = await _launch(c, args)
-        assert job["status"] == "queued" and job["backend"] == "launcher"
+        assert job["status"] == "launching" and job["backend"] == "launcher"
         view = await _wait(c, job["job_id"])
         assert view["status"] == "completed", view
         assert view["status_source"].startswith("launcher (slurm")
@@ -230,11 +230,11 @@ async def test_slurm_server_restarts_mid_launch_and_mid_job_lose_nothing(
     first.kill()
     # Server 2 finds it launching, follows it until it runs on Slurm, and is SIGKILLed.
     second = RawServer()
-    assert second.call("get_job_status", {"job_id": job["job_id"]})["status"] == "queued"
+    assert second.call("get_job_status", {"job_id": job["job_id"]})["status"] == "launching"
     end = time.monotonic() + 600
     while (view := second.call("wait_for_job", {"job_id": job["job_id"], "timeout_s": 30,
                                                 "until": "running"}))["status"] != "running":
-        assert view["status"] == "queued" and time.monotonic() < end, view
+        assert view["status"] in ("launching", "queued") and time.monotonic() < end, view
     second.kill()
     assert runstate.state(run_dir)["phase"] == "launched"
     # Server 3 follows it to the end, with its logs.

@@ -96,7 +96,7 @@ async def test_fake_cloud_run_oumi_job_plan_confirm_follow_cancel_through_mcp(
         assert fc.all_clusters() == []
         done = (await c.call_tool("run_oumi_job", {**args, "confirm_token": offer["confirm_token"]})
                 ).structured_content
-        assert done is not None and done["launched"] and done["job"]["status"] == "queued", done
+        assert done is not None and done["launched"] and done["job"]["status"] == "launching", done
         job_id = done["job"]["job_id"]
         view = (await c.call_tool("wait_for_job", {"job_id": job_id, "timeout_s": 240,
                                                    "until": "running"})).structured_content

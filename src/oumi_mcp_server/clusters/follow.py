@@ -90,7 +90,7 @@ def _launch_phase(rec: JobRecord, st: dict[str, Any], cloud: str, name: str) -> 
                         ended_at=st.get("ended_at"), error_lines=error.splitlines()[-8:])
     if phase == "launching":
         if _helper_alive(st):
-            return Resolved("queued", "launch helper",
+            return Resolved("launching", "launch helper",
                             reason=f"Launching on {cloud} (cluster {name}): provisioning and "
                             "submitting; this can take minutes.")
         st = runstate.state(Path(rec.run_dir))
@@ -262,7 +262,7 @@ def cancel(rec: JobRecord) -> CancelResult:
         st = runstate.state(run_dir)
         if st.get("phase") == "launching":
             return CancelResult(
-                job_id=rec.id, cancelled=False, status="queued",
+                job_id=rec.id, cancelled=False, status="launching",
                 message=f"Cancel recorded. The job is still launching on {cloud}; it is "
                 "cancelled the moment the launch completes. "
                 + (f"Cluster {name} will stay up: down_cluster tears it down."

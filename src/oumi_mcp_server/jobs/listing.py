@@ -43,7 +43,7 @@ def list_jobs(service: JobService, status: str | None, limit: int, cursor: str |
             f"Use one of: {', '.join(sorted(STATES))}.",
         )
     before = decode_cursor(cursor) if cursor else None
-    unfinished = status in ("queued", "running")
+    unfinished = status in ("queued", "launching", "running")
     out: list[JobSummary] = []
     scanned = 0
     last: JobRecord | None = None

@@ -7,9 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-JobState = Literal["queued", "running", "completed", "failed", "cancelled", "lost", "unknown"]
+JobState = Literal[
+    "queued", "launching", "running", "completed", "failed", "cancelled", "lost", "unknown"
+]
 TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled", "lost"})
 FINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+# Not started yet: waiting for a local slot, or a cluster being provisioned.
+PENDING_STATES: frozenset[str] = frozenset({"queued", "launching"})
 """States read from an exit record: they never change again, so the store may remember them."""
 
 LOCAL_BACKEND = "local"
@@ -56,7 +60,9 @@ class JobStatusView(BaseModel):
     job_id: str
     name: str
     command: str
-    status: str = Field(description="queued running completed failed cancelled lost unknown")
+    status: str = Field(
+        description="queued launching running completed failed cancelled lost unknown"
+    )
     backend: str
     cluster: str
     exit_code: int | None = None

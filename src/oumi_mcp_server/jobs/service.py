@@ -47,6 +47,7 @@ from oumi_mcp_server.jobs import status as status_mod
 from oumi_mcp_server.jobs.models import (
     FINAL_STATES,
     LOCAL_BACKEND,
+    PENDING_STATES,
     TERMINAL_STATES,
     CancelResult,
     JobList,
@@ -234,7 +235,7 @@ class JobService:
     ) -> JobStatusView:
         res = res or self._resolve(rec)
         prog = None
-        if with_progress and rec.run_dir and res.status != "queued":
+        if with_progress and rec.run_dir and res.status not in PENDING_STATES:
             run_dir = Path(rec.run_dir)
             prog = progress.parse(
                 Path(rec.output_dir) if rec.output_dir else None,
@@ -274,10 +275,12 @@ class JobService:
     ) -> JobLogs:
         pattern = logs.check_args(tail, stream, grep, max_bytes)
         rec = self.record(job_id)
+        # Resolve first: for a cluster job that refreshes the local copy of its logs.
+        status = status_mod.resolve(rec).status
         streams = logs.read_streams(Path(rec.run_dir), tail, stream, pattern, max_bytes)
         return JobLogs(
             job_id=rec.id,
-            status=status_mod.resolve(rec).status,
+            status=status,
             streams=streams,
             truncated=any(s.truncated for s in streams),
             grep=grep,
@@ -309,7 +312,8 @@ class JobService:
             if on_tick is not None:
                 await on_tick(view)
             done = view.status in TERMINAL_STATES or view.status == "unknown"
-            if done or (until == "running" and view.status != "queued") or time.monotonic() >= end:
+            started = until == "running" and view.status not in PENDING_STATES
+            if done or started or time.monotonic() >= end:
                 return view
             await _sleep(min(poll_s, max(0.0, end - time.monotonic())))
 
