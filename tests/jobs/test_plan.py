@@ -103,3 +103,13 @@ def test_offer_then_launch_with_token(project: Path, service: JobService) -> Non
         Path(launched.job.run_dir, "config.yaml").read_text()
         == (project / "train.yaml").read_text()
     )
+
+
+def test_an_alias_bomb_config_is_refused_without_expanding(project: Path) -> None:
+    """Plans parse with the same guarded loader as validate_config."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    (project / "bomb.yaml").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ServiceError) as err:
+        build_plan(_req(project, config="bomb.yaml"), preflight=False)
+    assert err.value.code == "bad_config" and "alias" in err.value.message.lower()

@@ -19,18 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.redact import redact_env
 from oumi_mcp_server.core.workspace import require_client_cwd, resolve_in_workspace
 from oumi_mcp_server.jobs import commands
 from oumi_mcp_server.jobs.models import LOCAL_BACKEND, LaunchPlan
+from oumi_mcp_server.preflight.loading import MAX_CONFIG_BYTES, ConfigLoadError, parse_yaml
 
 logger = logging.getLogger(__name__)
 
 PREFLIGHT_ENV = "OUMI_MCP_PREFLIGHT"
-MAX_CONFIG_BYTES = 1_000_000
 MAX_ENVS = 64
 MAX_ENV_VALUE = 8192
 _JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -163,17 +161,18 @@ def read_config(config: str, client_cwd: str) -> tuple[Path, bytes, dict[str, An
             "Pass an oumi YAML config.",
         )
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        loaded, _warnings = parse_yaml(raw.decode("utf-8"), path, path.parent)
+    except UnicodeDecodeError:
         raise ServiceError(
-            "bad_config",
-            f"{path} is not valid YAML: {str(exc)[:200]}",
-            "Fix the YAML (validate_config shows where).",
+            "bad_config", f"{path} is not UTF-8 text.", "Pass an oumi YAML config."
         ) from None
-    if not isinstance(data, dict):
+    except ConfigLoadError as exc:
+        # The same guarded parser as validate_config: alias bombs and deep nesting refused.
+        finding = exc.finding
         raise ServiceError(
-            "bad_config", f"{path} is not a YAML mapping.", "Pass an oumi config file."
-        )
+            "bad_config", f"{path}: {finding.message}", finding.fix or "Fix the YAML."
+        ) from None
+    data = loaded.data
     return path, raw, data
 
 
