@@ -28,9 +28,16 @@ from oumi_mcp_server.clusters import service as cluster_service
 from oumi_mcp_server.clusters.submit import ClusterBuiltPlan
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
-from oumi_mcp_server.jobs.models import CancelResult, JobList, JobLogs, JobStatusView, LaunchResult
+from oumi_mcp_server.jobs.models import (
+    TERMINAL_STATES,
+    CancelResult,
+    JobList,
+    JobLogs,
+    JobStatusView,
+    LaunchResult,
+)
 from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, render
-from oumi_mcp_server.jobs.service import WAIT_CAP_S, get_service
+from oumi_mcp_server.jobs.service import WAIT_CAP_S, JobService, get_service
 from oumi_mcp_server.server.errors import structured_errors
 
 _READ = ToolAnnotations(
@@ -60,6 +67,11 @@ def _can_elicit(ctx: Context) -> bool:
     return el is not None and (el.form is not None or el.url is None)
 
 
+async def _jobs() -> JobService:
+    """The jobs service, built off the event loop: the first build opens and migrates SQLite."""
+    return await run_blocking(get_service)
+
+
 async def _build_plan(
     command: str,
     config: str,
@@ -78,7 +90,7 @@ async def _build_plan(
             return await run_blocking(
                 cluster_service.plan_from_options, req, cloud, cluster, not confirm_token
             )
-        return await run_blocking(get_service().plan, req, preflight=not confirm_token)
+        return await run_blocking((await _jobs()).plan, req, preflight=not confirm_token)
     except ServiceError as exc:
         raise ToolError(exc.to_json()) from None
 
@@ -101,10 +113,10 @@ async def _ask_cancel(
     if confirm_token or not _can_elicit(ctx):
         return None
     try:
-        view = await run_blocking(get_service().status, job_id)
-        if view.status in ("completed", "failed", "cancelled", "lost", "unknown"):
+        view = await run_blocking((await _jobs()).status, job_id)
+        if view.status in TERMINAL_STATES or view.status == "unknown":
             return None
-        text = await run_blocking(get_service().describe_cancel, job_id, force)
+        text = await run_blocking((await _jobs()).describe_cancel, job_id, force)
     except ServiceError as exc:
         raise ToolError(exc.to_json()) from None
     return Elicit(text, CancelConsent)
@@ -150,7 +162,7 @@ def register(app: MCPServer) -> None:
     ) -> LaunchResult:
         """Launch an oumi job locally; it outlives the server. Without confirm_token: returns the
         plan and a token to show the user (or asks them directly). With cloud: on a cluster."""
-        service: Any = cluster_service if isinstance(plan, ClusterBuiltPlan) else get_service()
+        service: Any = cluster_service if isinstance(plan, ClusterBuiltPlan) else await _jobs()
         if not isinstance(consent, AcceptedElicitation):
             return LaunchResult(
                 launched=False,
@@ -173,7 +185,7 @@ def register(app: MCPServer) -> None:
     @structured_errors
     async def get_job_status(job_id: JobId) -> JobStatusView:
         """Live status of a job: state, exit code, timing, progress (step, loss, ETA), errors."""
-        return await run_blocking(get_service().status, job_id)
+        return await run_blocking((await _jobs()).status, job_id)
 
     @app.tool(annotations=_READ)
     @structured_errors
@@ -187,7 +199,7 @@ def register(app: MCPServer) -> None:
         max_bytes: Annotated[int, Field(description="Size cap, 256-1000000.")] = 6000,
     ) -> JobLogs:
         """The end of a job's stdout/stderr, bounded; `truncated` says older lines were left out."""
-        return await run_blocking(get_service().logs, job_id, tail, stream, grep, max_bytes)
+        return await run_blocking((await _jobs()).logs, job_id, tail, stream, grep, max_bytes)
 
     @app.tool(annotations=_READ)
     @structured_errors
@@ -199,7 +211,7 @@ def register(app: MCPServer) -> None:
         ] = None,
     ) -> JobList:
         """Jobs, newest first, with live status."""
-        return await run_blocking(get_service().list_jobs, status, limit, cursor)
+        return await run_blocking((await _jobs()).list_jobs, status, limit, cursor)
 
     @app.tool(annotations=_READ)
     @structured_errors
@@ -225,7 +237,7 @@ def register(app: MCPServer) -> None:
             loss = f", loss {p.loss:.4g}" if p and p.loss is not None else ""
             await ctx.report_progress(value, total, f"{view.status}{loss}")
 
-        return await get_service().wait(job_id, min(timeout_s, WAIT_CAP_S), until, tick)
+        return await (await _jobs()).wait(job_id, min(timeout_s, WAIT_CAP_S), until, tick)
 
     @app.tool(
         annotations=ToolAnnotations(
@@ -244,7 +256,7 @@ def register(app: MCPServer) -> None:
     ) -> CancelResult:
         """Stop a job and all its processes. Without confirm_token: returns one to confirm with
         (or asks the user)."""
-        service = get_service()
+        service = await _jobs()
         if not isinstance(consent, AcceptedElicitation):
             view = await run_blocking(service.status, job_id)
             return CancelResult(
@@ -268,19 +280,19 @@ def register(app: MCPServer) -> None:
     @app.resource("jobs://running", mime_type="application/json")
     async def running_jobs() -> str:
         """Jobs running now."""
-        result = await run_blocking(get_service().list_jobs, "running", 50, None)
+        result = await run_blocking((await _jobs()).list_jobs, "running", 50, None)
         return result.model_dump_json()
 
     @app.resource("jobs://{job_id}", mime_type="application/json")
     async def job_resource(job_id: str) -> str:
         """Status of one job."""
-        view = await run_blocking(_resource_call, get_service().status, job_id)
+        view = await run_blocking(_resource_call, (await _jobs()).status, job_id)
         return json.dumps(view.model_dump(mode="json"))
 
     @app.resource("jobs://{job_id}/logs", mime_type="text/plain")
     async def job_logs_resource(job_id: str) -> str:
         """The last 200 lines of a job's stdout and stderr."""
-        logs = await run_blocking(_resource_call, get_service().logs, job_id)
+        logs = await run_blocking(_resource_call, (await _jobs()).logs, job_id)
         return "\n".join(
             f"== {s.stream}{' (truncated)' if s.truncated else ''} ==\n{s.text}"
             for s in logs.streams
