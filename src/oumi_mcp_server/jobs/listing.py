@@ -59,10 +59,10 @@ def list_jobs(service: JobService, status: str | None, limit: int, cursor: str |
                 break
             scanned += 1
             last = rec
-            res = service._resolve(rec, memo)
+            res = service.resolve(rec, memo)
             if status and res.status != status:
                 continue
-            view = service._view(rec, res=res)
+            view = service.view(rec, res=res)
             p = view.progress
             out.append(
                 JobSummary(

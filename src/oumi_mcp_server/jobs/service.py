@@ -214,9 +214,9 @@ class JobService:
         return rec
 
     def status(self, job_id: str) -> JobStatusView:
-        return self._view(self.record(job_id))
+        return self.view(self.record(job_id))
 
-    def _resolve(self, rec: JobRecord, memo: dict[str, str] | None = None) -> status_mod.Resolved:
+    def resolve(self, rec: JobRecord, memo: dict[str, str] | None = None) -> status_mod.Resolved:
         """Resolve, remembering an outcome read from an exit record (now, or into `memo`)."""
         res = status_mod.resolve(rec)
         if (
@@ -230,10 +230,11 @@ class JobService:
                 memo[rec.id] = res.status
         return res
 
-    def _view(
+    def view(
         self, rec: JobRecord, with_progress: bool = True, res: status_mod.Resolved | None = None
     ) -> JobStatusView:
-        res = res or self._resolve(rec)
+        """One job's answer: live status and, unless skipped (cheap listings), its progress."""
+        res = res or self.resolve(rec)
         prog = None
         if with_progress and rec.run_dir and res.status not in PENDING_STATES:
             run_dir = Path(rec.run_dir)
@@ -323,7 +324,7 @@ class JobService:
 
     def cancel_offer(self, job_id: str, force: bool = False) -> CancelResult:
         rec = self.record(job_id)
-        view = self._view(rec, with_progress=False)
+        view = self.view(rec, with_progress=False)
         if view.status in TERMINAL_STATES:
             return _already_ended(view)
         tok = consent.issue("cancel", self._cancel_binding(rec, force))
@@ -353,7 +354,7 @@ class JobService:
         approved: bool = False,
     ) -> CancelResult:
         rec = self.record(job_id)
-        view = self._view(rec, with_progress=False)
+        view = self.view(rec, with_progress=False)
         if view.status in TERMINAL_STATES:
             return _already_ended(view)
         if not approved:
@@ -371,7 +372,7 @@ class JobService:
         outcome = cancel_mod.cancel_local(
             Path(rec.run_dir), rec.id, 0.0 if force else self.cancel_grace_s
         )
-        after = self._view(rec, with_progress=False)
+        after = self.view(rec, with_progress=False)
         msg = (
             "Cancelled while queued; it never started."
             if outcome.was_queued
