@@ -45,3 +45,26 @@ def test_list_and_prune(service: JobService, tmp_path: Path) -> None:
     assert runner.invoke(cli, ["jobs", "prune", "--older-than", "7", "--yes"]).output.startswith(
         "Nothing to prune"
     )
+
+
+def test_list_resolves_cluster_jobs_in_a_fresh_process(service: JobService, tmp_path: Path) -> None:
+    """A cluster job's status comes from its launcher backend, in the CLI too (no MCP server)."""
+    import subprocess
+    import time
+
+    from oumi_mcp_server.jobs import runfolder
+    from oumi_mcp_server.jobs.models import JobRecord
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "launch.json").write_text(json.dumps({"cloud": "slurm", "cluster": "c"}))
+    runfolder.update_state(run_dir, phase="failed", error="no such host", ended_at=time.time())
+    rec = JobRecord(id="train-cluster-1", name="n", command="train", backend="launcher",
+                    backend_job_id="", submitted_at=time.time(), run_dir=str(run_dir))
+    service.store.insert(rec)
+    out = subprocess.run(
+        [PY, "-c", "from oumi_mcp_server.cli.main import main; main()", "jobs", "list", "--json"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    (job,) = [j for j in json.loads(out.stdout)["jobs"] if j["job_id"] == rec.id]
+    assert job["status"] == "failed", job

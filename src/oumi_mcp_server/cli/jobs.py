@@ -16,6 +16,7 @@ def jobs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_cmd(status: str | None, limit: int, as_json: bool) -> None:
     """Jobs, newest first, with their live status."""
+    from oumi_mcp_server.clusters import follow  # noqa: F401  (registers the launcher resolver)
     from oumi_mcp_server.core.errors import ServiceError
     from oumi_mcp_server.jobs.service import JobService
 
