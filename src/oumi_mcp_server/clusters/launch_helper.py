@@ -18,20 +18,9 @@ from pathlib import Path
 
 from oumi_mcp_server.clusters import runstate, slurm
 from oumi_mcp_server.clusters.wrap import SLURM_CLOUDS
+from oumi_mcp_server.core.detach import detach
 from oumi_mcp_server.core.redact import redact_text
 from oumi_mcp_server.jobs import procinfo
-
-
-def _detach() -> None:
-    """Fork: the parent prints the child's pid and exits, the child carries on alone."""
-    pid = os.fork()
-    if pid:
-        os.write(1, f"{pid}\n".encode())
-        os._exit(0)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
-    os.close(devnull)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -80,7 +69,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m oumi_mcp_server.clusters.launch_helper <run_dir>", file=sys.stderr)
         return 2
     run_dir = Path(argv[0]).resolve()
-    _detach()
+    detach(wait_for_go=False)
     with (run_dir / runstate.HELPER_LOG).open("a") as log, contextlib.redirect_stdout(log):
         os.dup2(log.fileno(), 2)
         launch(run_dir)

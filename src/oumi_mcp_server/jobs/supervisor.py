@@ -20,24 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from oumi_mcp_server.core.detach import detach
 from oumi_mcp_server.jobs import procinfo, queue, runfolder
-
-
-def _detach() -> None:
-    """Fork: the parent prints the child's pid and exits; the child waits for the go signal."""
-    pid = os.fork()
-    if pid:
-        os.write(1, f"{pid}\n".encode())
-        os._exit(0)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 1)
-    try:
-        while os.read(0, 4096):
-            pass
-    except OSError:
-        pass
-    os.dup2(devnull, 0)
-    os.close(devnull)
 
 
 def _signal_name(code: int) -> str:
@@ -197,7 +181,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m oumi_mcp_server.jobs.supervisor <run_dir>", file=sys.stderr)
         return 2
     run_dir = Path(argv[0]).resolve()
-    _detach()
+    detach(wait_for_go=True)
     try:
         return run(run_dir)
     finally:
