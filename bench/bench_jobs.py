@@ -47,13 +47,27 @@ def _seed(service: object, count: int) -> None:
         job_id = f"train-bench-{i:06d}"
         run_dir = runfolder.create_run_dir(service.root, job_id)
         started = now - (count - i) * 600
-        state = {"phase": "exited", "exit_code": 0, "cancelled": False,
-                 "started_at": started, "ended_at": started + 300}
+        state = {
+            "phase": "exited",
+            "exit_code": 0,
+            "cancelled": False,
+            "started_at": started,
+            "ended_at": started + 300,
+        }
         (run_dir / runfolder.STATE).write_text(json.dumps(state))
         (run_dir / "stdout.log").write_text("{'loss': 1.0, 'epoch': 1.0}\n")
-        records.append(JobRecord(
-            id=job_id, name=job_id, command="train", backend="local", backend_job_id=job_id,
-            submitted_at=started - 5, run_dir=str(run_dir), final_status="completed"))
+        records.append(
+            JobRecord(
+                id=job_id,
+                name=job_id,
+                command="train",
+                backend="local",
+                backend_job_id=job_id,
+                submitted_at=started - 5,
+                run_dir=str(run_dir),
+                final_status="completed",
+            )
+        )
     service.store.insert_many(records)
 
 
@@ -76,8 +90,9 @@ def main() -> None:
     # submit -> the job's own process is running (pid recorded and alive)
     def submit_until_running() -> float:
         start = time.perf_counter()
-        rec = service.submit_argv([sys.executable, "-c", "import time; time.sleep(30)"],
-                                  cwd=str(tmp))
+        rec = service.submit_argv(
+            [sys.executable, "-c", "import time; time.sleep(30)"], cwd=str(tmp)
+        )
         run_dir = Path(rec.run_dir)
         while True:
             state = runfolder.read_state(run_dir) or {}
@@ -109,15 +124,18 @@ def main() -> None:
     _seed(service, args.jobs)
     print(f"(seeded {args.jobs} jobs in {time.perf_counter() - start:.1f} s)")
     results[f"list_jobs, first page of {service.store.count()} (ms)"] = _median_ms(
-        lambda: service.list_jobs(limit=20), args.runs)
+        lambda: service.list_jobs(limit=20), args.runs
+    )
     results["list_jobs status=running (ms)"] = _median_ms(
-        lambda: service.list_jobs(status="running", limit=20), args.runs)
+        lambda: service.list_jobs(status="running", limit=20), args.runs
+    )
     # Records whose outcome was never seen (imported, or their supervisor died): the first
     # filtered listing reads their run folders, then remembers.
     with sqlite3.connect(service.store.path) as conn:
         conn.execute("UPDATE jobs SET final_status = NULL")
     results["list_jobs status=running, outcomes never seen (ms)"] = _median_ms(
-        lambda: service.list_jobs(status="running", limit=20), 1)
+        lambda: service.list_jobs(status="running", limit=20), 1
+    )
 
     # tail of a 1 GB log (sparse: the cost must not depend on the size)
     big = Path(tempfile.gettempdir()) / f"bench-1gb-{os.getpid()}.log"

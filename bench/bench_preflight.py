@@ -17,8 +17,16 @@ from pathlib import Path
 
 from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
 
-DEFAULT = (Path(__file__).resolve().parents[1].parent / "shared" / "oumi-configs" / "recipes"
-           / "llama3_1" / "sft" / "8b_lora" / "train.yaml")
+DEFAULT = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "oumi-configs"
+    / "recipes"
+    / "llama3_1"
+    / "sft"
+    / "8b_lora"
+    / "train.yaml"
+)
 
 
 def _ms(fn, *args) -> float:  # type: ignore[no-untyped-def]
@@ -50,9 +58,11 @@ def main() -> int:
     print(f"recipe: {args.recipe}")
     print(f"validate_config first call (oumi import): {first:8.0f} ms")
     med = statistics.median(later)
-    print(f"validate_config later calls, median:      {med:8.1f} ms "
-          f"(p95 {sorted(later)[int(len(later) * 0.95) - 1]:.1f}; target < 200: "
-          f"{'met' if med < 200 else 'MISSED'})")
+    print(
+        f"validate_config later calls, median:      {med:8.1f} ms "
+        f"(p95 {sorted(later)[int(len(later) * 0.95) - 1]:.1f}; target < 200: "
+        f"{'met' if med < 200 else 'MISSED'})"
+    )
     print(f"run_preflight first (registry import):    {pf_first:8.0f} ms")
     print(f"run_preflight local, median:              {statistics.median(pf_local):8.1f} ms")
     print(f"run_preflight gcp first (sky check):      {pf_cloud_first:8.0f} ms")

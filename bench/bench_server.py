@@ -49,8 +49,14 @@ class StdioServer:
     def __init__(self, command: list[str], env: dict[str, str], cwd: Path) -> None:
         self.started = time.perf_counter()
         self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.stderr_file, env=env, cwd=cwd)
+        self.proc = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr_file,
+            env=env,
+            cwd=cwd,
+        )
         self.ps = psutil.Process(self.proc.pid)
         self.non_json_lines = 0
         self.sampled_peak = 0
@@ -89,16 +95,18 @@ class StdioServer:
         self.proc.stdin.write(json.dumps(message).encode() + b"\n")
         self.proc.stdin.flush()
 
-    def request(self, method: str, params: dict[str, Any] | None = None
-                ) -> tuple[dict[str, Any], int, float]:
+    def request(
+        self, method: str, params: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], int, float]:
         """(answer, its size in bytes, seconds from sending to the answer)."""
         self._next_id += 1
         rid = self._next_id
         sent = time.perf_counter()
         self.send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params or {}})
         with self._cond:
-            self._cond.wait_for(lambda: rid in self._answers or self.proc.poll() is not None,
-                                timeout=TIMEOUT_S)
+            self._cond.wait_for(
+                lambda: rid in self._answers or self.proc.poll() is not None, timeout=TIMEOUT_S
+            )
             if rid not in self._answers:
                 why = "exited" if self.proc.poll() is not None else f"was silent {TIMEOUT_S} s"
                 raise RuntimeError(f"the server {why} during {method}:\n{self.stderr_tail()}")
@@ -158,8 +166,9 @@ class Run:
     notes: list[str] = field(default_factory=list)
 
 
-def fill_arguments(tool: dict[str, Any], project: Path,
-                   overrides: dict[str, Any]) -> dict[str, Any]:
+def fill_arguments(
+    tool: dict[str, Any], project: Path, overrides: dict[str, Any]
+) -> dict[str, Any]:
     """Required arguments (and the overrides the tool accepts), shaped after its schema."""
     props: dict[str, Any] = tool.get("inputSchema", {}).get("properties", {})
     args: dict[str, Any] = {k: v for k, v in overrides.items() if k in props}
@@ -206,8 +215,14 @@ def one_run(command: list[str], env: dict[str, str], project: Path) -> Run:
     run = Run()
     server = StdioServer(command, env, project)
     try:
-        server.request("initialize", {"protocolVersion": PROTOCOL, "capabilities": {},
-                                      "clientInfo": {"name": "bench", "version": "0"}})
+        server.request(
+            "initialize",
+            {
+                "protocolVersion": PROTOCOL,
+                "capabilities": {},
+                "clientInfo": {"name": "bench", "version": "0"},
+            },
+        )
         server.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
         listed, run.list_bytes, _ = server.request("tools/list")
         run.list_s = time.perf_counter() - server.started
@@ -267,14 +282,19 @@ class Summary:
             "spawn -> tools/list (s)": self.median(lambda r: r.list_s),
             "tools listed": self.median(lambda r: r.tools),
             "tools/list size (KB)": self.median(lambda r: r.list_bytes) / 1024,
-            "tools/list per tool (KB)":
-                self.median(lambda r: r.list_bytes / max(r.tools, 1)) / 1024,
+            "tools/list per tool (KB)": self.median(lambda r: r.list_bytes / max(r.tools, 1))
+            / 1024,
         }
-        for key in ("search_configs cold", "search_configs warm", "get_config cold",
-                    "get_config warm"):
+        for key in (
+            "search_configs cold",
+            "search_configs warm",
+            "get_config cold",
+            "get_config warm",
+        ):
             rows[f"{key} (ms)"] = self.median(lambda r, k=key: r.timings.get(k)) * 1000
-        rows["largest default answer (KB)"] = self.median(
-            lambda r: max(r.answer_sizes.values(), default=None)) / 1024
+        rows["largest default answer (KB)"] = (
+            self.median(lambda r: max(r.answer_sizes.values(), default=None)) / 1024
+        )
         rows["20-hit search_configs answer (KB)"] = self.median(lambda r: r.search20_bytes) / 1024
         rows["idle RSS after tools/list (MB)"] = self.median(lambda r: r.idle_rss) / 2**20
         rows["peak RSS (MB)"] = self.median(lambda r: r.peak_rss) / 2**20
@@ -290,15 +310,25 @@ def bench(label: str, command: list[str], runs: int) -> Summary:
         (root / "home").mkdir()
         env = dict(os.environ)
         env.update(OFFLINE_ENV)
-        env.update({"HOME": str(root / "home"), "OUMI_MCP_STATE_DIR": str(root / "state"),
-                    "OUMI_MCP_CACHE_DIR": str(root / "cache"), "OUMI_MCP_CONFIGS_AUTO_SYNC": "0"})
+        env.update(
+            {
+                "HOME": str(root / "home"),
+                "OUMI_MCP_STATE_DIR": str(root / "state"),
+                "OUMI_MCP_CACHE_DIR": str(root / "cache"),
+                "OUMI_MCP_CONFIGS_AUTO_SYNC": "0",
+            }
+        )
         if SHARED_CONFIGS.is_dir():
             env["OUMI_MCP_CONFIGS_DIR"] = str(SHARED_CONFIGS)
         results = []
         for i in range(runs):
             run = one_run(command, env, project)
-            print(f"  {label} run {i + 1}/{runs}: tools/list in {run.list_s:.2f} s, "
-                  f"peak RSS {run.peak_rss / 2**20:.0f} MB", file=sys.stderr, flush=True)
+            print(
+                f"  {label} run {i + 1}/{runs}: tools/list in {run.list_s:.2f} s, "
+                f"peak RSS {run.peak_rss / 2**20:.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
             results.append(run)
         for note in sorted({n for r in results for n in r.notes}):
             print(f"  note ({label}): {note}", file=sys.stderr)
@@ -355,12 +385,15 @@ def print_table(ours: Summary, peer: Summary | None) -> None:
     for summary in (ours, peer) if peer else (ours,):
         answers = summary.runs[0].answer_sizes
         top = sorted(answers, key=lambda n: -answers[n])[:3]
-        print(f"largest default answers, {summary.label} (bytes): "
-              + ", ".join(f"{n} {answers[n]}" for n in top))
+        print(
+            f"largest default answers, {summary.label} (bytes): "
+            + ", ".join(f"{n} {answers[n]}" for n in top)
+        )
     sizes = ours.runs[0].tool_bytes
     biggest = sorted(sizes, key=lambda n: -sizes[n])[:4]
-    print("largest tools in our tools/list (bytes): "
-          + ", ".join(f"{n} {sizes[n]}" for n in biggest))
+    print(
+        "largest tools in our tools/list (bytes): " + ", ".join(f"{n} {sizes[n]}" for n in biggest)
+    )
 
 
 def main() -> None:
@@ -371,8 +404,11 @@ def main() -> None:
     args = parser.parse_args()
     catalog = SHARED_CONFIGS if SHARED_CONFIGS.is_dir() else "the server's own recipe source"
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"catalog: {catalog}; {args.runs} runs each; medians; {os.cpu_count()} CPUs, "
-          f"load average {load}", file=sys.stderr)
+    print(
+        f"catalog: {catalog}; {args.runs} runs each; medians; {os.cpu_count()} CPUs, "
+        f"load average {load}",
+        file=sys.stderr,
+    )
     floor = sdk_floor_s(args.runs)
     ours = bench("ours", our_command(), args.runs)
     peer = bench("peer", absolute_command(args.peer), args.runs) if args.peer else None

@@ -23,8 +23,12 @@ def isolated_env(
 ) -> Iterator[Path]:
     """A private HOME, HF_HOME, state and cache dir per test; oumi kept offline and quiet."""
     root = tmp_path_factory.mktemp("env")
-    for name, sub in (("HOME", "home"), ("HF_HOME", "hf"), ("OUMI_MCP_STATE_DIR", "state"),
-                      ("OUMI_MCP_CACHE_DIR", "cache")):
+    for name, sub in (
+        ("HOME", "home"),
+        ("HF_HOME", "hf"),
+        ("OUMI_MCP_STATE_DIR", "state"),
+        ("OUMI_MCP_CACHE_DIR", "cache"),
+    ):
         (root / sub).mkdir()
         monkeypatch.setenv(name, str(root / sub))
     for name, value in OFFLINE_ENV.items():

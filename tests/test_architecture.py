@@ -23,7 +23,8 @@ class Import:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def imports_of(source: str, dotted_name: str, is_package: bool = False) -> list[Import]:
@@ -48,8 +49,12 @@ def imports_of(source: str, dotted_name: str, is_package: bool = False) -> list[
                     module = ".".join([*base, *([child.module] if child.module else [])])
                 else:
                     module = child.module or ""
-                found.extend(Import(module if a.name == "*" else f"{module}.{a.name}",
-                                    child.lineno, top_level) for a in child.names)
+                found.extend(
+                    Import(
+                        module if a.name == "*" else f"{module}.{a.name}", child.lineno, top_level
+                    )
+                    for a in child.names
+                )
             else:
                 visit(child, top_level)
 
@@ -87,8 +92,9 @@ def violations(modules: dict[str, tuple[Path, list[Import]]]) -> list[str]:
             if layer == "server" and target in ("cli", "dashboard"):
                 problems.append(f"{where}: server imports no {target}")
             # The dashboard may share server's HTTP plumbing (http_guard), not its MCP surface.
-            surface = imp.module.startswith(("oumi_mcp_server.server.app",
-                                             "oumi_mcp_server.server.tools_"))
+            surface = imp.module.startswith(
+                ("oumi_mcp_server.server.app", "oumi_mcp_server.server.tools_")
+            )
             if layer == "dashboard" and (target == "cli" or surface):
                 problems.append(f"{where}: dashboard sits on the services, beside server")
             heavy_layer = layer in ("server", "core", *CAPABILITIES)
@@ -104,27 +110,43 @@ def test_layering_and_light_module_level_imports() -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize(("module", "source", "expected"), [
-    ("oumi_mcp_server.jobs.store", "from oumi_mcp_server.server import app\n", "capability"),
-    ("oumi_mcp_server.jobs.store", "from ..cli import main\n", "capability"),
-    ("oumi_mcp_server.core.paths", "import oumi_mcp_server.recipes.index\n", "core imports"),
-    ("oumi_mcp_server.server.app", "from oumi_mcp_server.cli.main import cli\n", "server imports"),
-    ("oumi_mcp_server.dashboard.app", "from ..server.tools_jobs import register\n",
-     "beside server"),
-    ("oumi_mcp_server.recipes.index", "import torch\n", "module level"),
-    ("oumi_mcp_server.server.tools_x",
-     "try:\n    from oumi.core import configs\nexcept ImportError:\n    pass\n", "module level"),
-])
-def test_the_checker_catches_each_kind_of_violation(module: str, source: str,
-                                                    expected: str) -> None:
+@pytest.mark.parametrize(
+    ("module", "source", "expected"),
+    [
+        ("oumi_mcp_server.jobs.store", "from oumi_mcp_server.server import app\n", "capability"),
+        ("oumi_mcp_server.jobs.store", "from ..cli import main\n", "capability"),
+        ("oumi_mcp_server.core.paths", "import oumi_mcp_server.recipes.index\n", "core imports"),
+        (
+            "oumi_mcp_server.server.app",
+            "from oumi_mcp_server.cli.main import cli\n",
+            "server imports",
+        ),
+        (
+            "oumi_mcp_server.dashboard.app",
+            "from ..server.tools_jobs import register\n",
+            "beside server",
+        ),
+        ("oumi_mcp_server.recipes.index", "import torch\n", "module level"),
+        (
+            "oumi_mcp_server.server.tools_x",
+            "try:\n    from oumi.core import configs\nexcept ImportError:\n    pass\n",
+            "module level",
+        ),
+    ],
+)
+def test_the_checker_catches_each_kind_of_violation(
+    module: str, source: str, expected: str
+) -> None:
     fake = {module: (PACKAGE_ROOT / "x.py", imports_of(source, module))}
     problems = violations(fake)
     assert len(problems) == 1 and expected in problems[0], problems
 
 
 def test_deferred_imports_are_allowed() -> None:
-    source = ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import torch\n"
-              "def load():\n    import oumi.core.configs\n")
+    source = (
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import torch\n"
+        "def load():\n    import oumi.core.configs\n"
+    )
     imports = imports_of(source, "oumi_mcp_server.jobs.launch")
     assert {i.module for i in imports if not i.top_level} == {"torch", "oumi.core.configs"}
     assert not violations({"oumi_mcp_server.jobs.launch": (PACKAGE_ROOT / "x.py", imports)})

@@ -30,8 +30,19 @@ def by_name(report: dict[str, Any]) -> dict[str, dict[str, str]]:
 def test_json_report_covers_the_environment() -> None:
     code, report = doctor_json()
     checks = by_name(report)
-    for name in ("python", "oumi", "mcp", "torch", "gpu", "state dir", "cache dir", "recipes",
-                 "skypilot", "slurm", "hf token"):
+    for name in (
+        "python",
+        "oumi",
+        "mcp",
+        "torch",
+        "gpu",
+        "state dir",
+        "cache dir",
+        "recipes",
+        "skypilot",
+        "slurm",
+        "hf token",
+    ):
         assert name in checks, name
         assert checks[name]["status"] in ("ok", "warn", "error")
     assert checks["state dir"]["status"] == "ok"
@@ -45,8 +56,9 @@ def test_text_report_ends_with_a_verdict() -> None:
     assert result.output.strip().splitlines()[-1] in ("Ready.", "Problems found.")
 
 
-def test_unwritable_state_dir_is_a_hard_failure(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_state_dir_is_a_hard_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     monkeypatch.setenv("OUMI_MCP_STATE_DIR", str(blocker / "state"))
@@ -95,12 +107,20 @@ def test_gpu_is_found_through_nvidia_smi(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_doctor_imports_no_heavy_module() -> None:
-    probe = ("import json, sys\nfrom oumi_mcp_server.cli.main import cli\n"
-             "cli(['doctor', '--json'], standalone_mode=False)\n"
-             "heavy = [m for m in sys.modules if m.split('.')[0] in "
-             "('torch', 'transformers', 'oumi', 'sky', 'datasets')]\n"
-             "print(json.dumps(heavy))\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=120, check=False)
+    probe = (
+        "import json, sys\nfrom oumi_mcp_server.cli.main import cli\n"
+        "cli(['doctor', '--json'], standalone_mode=False)\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'transformers', 'oumi', 'sky', 'datasets')]\n"
+        "print(json.dumps(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []

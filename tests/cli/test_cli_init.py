@@ -45,8 +45,9 @@ def test_project_clients_get_their_file_and_key(client: str, tmp_path: Path) -> 
     assert "Added server 'oumi'" in out
 
 
-def test_claude_desktop_uses_its_platform_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               isolated_env: Path) -> None:
+def test_claude_desktop_uses_its_platform_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_env: Path
+) -> None:
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     code, out, _ = run_init("claude-desktop")
     assert code == 0, out
@@ -56,8 +57,9 @@ def test_claude_desktop_uses_its_platform_path(tmp_path: Path, monkeypatch: pyte
 
 def test_merge_keeps_other_servers_and_keys(tmp_path: Path) -> None:
     path = tmp_path / ".mcp.json"
-    path.write_text(json.dumps({"mcpServers": {"other": {"command": "/bin/other"}},
-                                "theme": "dark"}))
+    path.write_text(
+        json.dumps({"mcpServers": {"other": {"command": "/bin/other"}}, "theme": "dark"})
+    )
     assert run_init("claude-code", "--project", str(tmp_path))[0] == 0
     config = json.loads(path.read_text())
     assert config["mcpServers"]["other"] == {"command": "/bin/other"}
@@ -66,8 +68,9 @@ def test_merge_keeps_other_servers_and_keys(tmp_path: Path) -> None:
 
     code, out, _ = run_init("claude-code", "--project", str(tmp_path))
     assert code == 0 and "Unchanged" in out
-    code, out, _ = run_init("claude-code", "--project", str(tmp_path),
-                            "--env", "OUMI_MCP_CONFIGS_DIR=/data/configs")
+    code, out, _ = run_init(
+        "claude-code", "--project", str(tmp_path), "--env", "OUMI_MCP_CONFIGS_DIR=/data/configs"
+    )
     assert code == 0 and "Updated" in out
     config = json.loads(path.read_text())
     assert config["mcpServers"]["oumi"]["env"] == {"OUMI_MCP_CONFIGS_DIR": "/data/configs"}
@@ -102,8 +105,9 @@ def test_dry_run_prints_the_file_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_secret_env_values_are_refused(tmp_path: Path) -> None:
-    code, _, err = run_init("claude-code", "--project", str(tmp_path),
-                            "--env", "HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz")
+    code, _, err = run_init(
+        "claude-code", "--project", str(tmp_path), "--env", "HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz"
+    )
     assert code != 0 and "looks like a secret" in err
     assert "hf_abcdefghij" not in err
     assert not (tmp_path / ".mcp.json").exists()
@@ -113,8 +117,9 @@ def test_secret_env_values_are_refused(tmp_path: Path) -> None:
 async def test_the_written_command_starts_a_working_server(tmp_path: Path) -> None:
     assert run_init("claude-code", "--project", str(tmp_path))[0] == 0
     entry = json.loads((tmp_path / ".mcp.json").read_text())["mcpServers"]["oumi"]
-    params = StdioServerParameters(command=entry["command"], args=entry["args"],
-                                   env=subprocess_env(), cwd=str(tmp_path))
+    params = StdioServerParameters(
+        command=entry["command"], args=entry["args"], env=subprocess_env(), cwd=str(tmp_path)
+    )
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
     assert tools

@@ -22,8 +22,11 @@ from slurm_testbed import SlurmTestCluster
 HERE = Path(__file__).resolve().parent
 TRAIN = {
     "model": {"model_name": "model", "torch_dtype_str": "float32"},
-    "data": {"train": {"datasets": [{"dataset_name": "text_sft_jsonl",
-                                     "dataset_path": "data/train.jsonl"}]}},
+    "data": {
+        "train": {
+            "datasets": [{"dataset_name": "text_sft_jsonl", "dataset_path": "data/train.jsonl"}]
+        }
+    },
     "training": {"max_steps": 3, "output_dir": "output/run1"},
 }
 SETUP = HERE / "slurm" / "setup_slurm.sh"
@@ -56,20 +59,31 @@ def slurm_cluster() -> Iterator[SlurmTestCluster]:
     try:
         # Jobs run as an unprivileged user: they must reach this venv's interpreter.
         env = {**os.environ, "OUMI_SLURM_TEST_REACH": os.path.realpath(sys.executable)}
-        proc = subprocess.run(["bash", str(SETUP), str(state)], capture_output=True, text=True,
-                              timeout=900, check=False, env=env)
+        proc = subprocess.run(
+            ["bash", str(SETUP), str(state)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+            env=env,
+        )
         if proc.returncode != 0:
             why = proc.stderr.strip()[-800:]
             pytest.skip(f"the localhost Slurm cluster could not start: {why}")
         env = _read_env(state / "env")
         yield SlurmTestCluster(
-            state_dir=state, ssh_alias=env["SLURM_SSH_ALIAS"], user=env["SLURM_SSH_USER"],
-            port=int(env["SLURM_SSH_PORT"]), key=Path(env["SLURM_SSH_KEY"]),
-            slurm_conf=Path(env["SLURM_CONF"]), job_home=Path(env["SLURM_JOB_HOME"]),
+            state_dir=state,
+            ssh_alias=env["SLURM_SSH_ALIAS"],
+            user=env["SLURM_SSH_USER"],
+            port=int(env["SLURM_SSH_PORT"]),
+            key=Path(env["SLURM_SSH_KEY"]),
+            slurm_conf=Path(env["SLURM_CONF"]),
+            job_home=Path(env["SLURM_JOB_HOME"]),
         )
     finally:
-        subprocess.run(["bash", str(TEARDOWN), str(state)], capture_output=True, timeout=120,
-                       check=False)
+        subprocess.run(
+            ["bash", str(TEARDOWN), str(state)], capture_output=True, timeout=120, check=False
+        )
         shutil.rmtree(state, ignore_errors=True)
 
 

@@ -45,8 +45,16 @@ def _write(name: str, data: dict[str, Any]) -> None:
 def _status(cluster: str, job_id: str, state: str) -> JobStatus:
     js = JobState(state)
     done = js in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
-    return JobStatus(name="job", id=job_id, status=state.upper(), cluster=cluster, metadata="",
-                     done=done, state=js, cost_per_hour=1.25)
+    return JobStatus(
+        name="job",
+        id=job_id,
+        status=state.upper(),
+        cluster=cluster,
+        metadata="",
+        done=done,
+        state=js,
+        cost_per_hour=1.25,
+    )
 
 
 class _BlockingStream:

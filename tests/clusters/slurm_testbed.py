@@ -26,7 +26,10 @@ class SlurmTestCluster:
         """Run `command` on the cluster as the job user."""
         return subprocess.run(
             ["ssh", "-o", "ControlMaster=no", "-o", "ControlPath=none", self.ssh_alias, command],
-            capture_output=True, text=True, timeout=timeout, check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def squeue_ids(self) -> list[str]:

@@ -27,8 +27,15 @@ from oumi_mcp_server.jobs.service import get_service
 
 
 def _plan(project: Path, cloud: str = "fake-cloud", **kw: Any) -> clusters.ClusterBuiltPlan:
-    req = LaunchRequest("train", "configs/train.yaml", str(project), {"training.max_steps": 2},
-                        "fake", {"HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz123456"}, 1)
+    req = LaunchRequest(
+        "train",
+        "configs/train.yaml",
+        str(project),
+        {"training.max_steps": 2},
+        "fake",
+        {"HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz123456"},
+        1,
+    )
     return clusters.plan(req, ClusterArgs(cloud=cloud, **kw), preflight=False)
 
 
@@ -92,16 +99,27 @@ def test_fake_cloud_run_script_finds_its_config(fake_cloud: Path, tmp_path: Path
     (bin_dir / "oumi").write_text('#!/bin/sh\necho "ARGS $*"\ncat "$3"\n')
     (bin_dir / "oumi").chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    out = subprocess.run(["bash", "-c", built.job["run"]], cwd=remote, env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["bash", "-c", built.job["run"]],
+        cwd=remote,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert f"ARGS train -c {REMOTE_CONFIG} --training.max_steps 2" in out.stdout
     assert (remote / REMOTE_CONFIG).read_bytes() == (fake_cloud / "configs/train.yaml").read_bytes()
     assert out.stdout.splitlines()[0] == f"OUMI_MCP_REMOTE_DIR={remote}"
 
 
 def test_fake_cloud_job_config_passes_through(fake_cloud: Path) -> None:
-    job_cfg = {"name": "mine", "resources": {"cloud": "gcp", "accelerators": "L4"},
-               "setup": "pip install oumi", "run": "oumi train -c my.yaml", "working_dir": "."}
+    job_cfg = {
+        "name": "mine",
+        "resources": {"cloud": "gcp", "accelerators": "L4"},
+        "setup": "pip install oumi",
+        "run": "oumi train -c my.yaml",
+        "working_dir": ".",
+    }
     (fake_cloud / "configs" / "job.yaml").write_text(yaml.safe_dump(job_cfg))
     req = LaunchRequest("train", "configs/job.yaml", str(fake_cloud), None, None, None, 1)
     built = clusters.plan(req, ClusterArgs(cloud="gcp", disk_size=200), preflight=False)

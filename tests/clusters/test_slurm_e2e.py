@@ -32,8 +32,13 @@ from oumi_mcp_server.server.app import build_server
 
 pytestmark = [pytest.mark.slurm, pytest.mark.oumi]
 VENV = Path(sys.executable).parent.parent
-OFFLINE = ("DO_NOT_TRACK", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE",
-           "WANDB_MODE")
+OFFLINE = (
+    "DO_NOT_TRACK",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "WANDB_MODE",
+)
 
 
 def subprocess_env() -> dict[str, str]:
@@ -67,8 +72,11 @@ def _no_ssh_masters_left(isolated_env: Path, slurm_cluster: SlurmTestCluster) ->
 
 def _args(project: Path, sc: SlurmTestCluster, **kw: Any) -> dict[str, Any]:
     return {
-        "command": "train", "config": "configs/train.yaml", "client_cwd": str(project),
-        "envs": {k: os.environ[k] for k in OFFLINE}, "cloud": "slurm",
+        "command": "train",
+        "config": "configs/train.yaml",
+        "client_cwd": str(project),
+        "envs": {k: os.environ[k] for k in OFFLINE},
+        "cloud": "slurm",
         "cluster": {"cluster_name": sc.cluster_name, "setup": f"source {VENV}/bin/activate"},
         **kw,
     }
@@ -120,8 +128,12 @@ async def test_slurm_train_completes_with_progress_logs_and_outputs(
     slurm_cluster: SlurmTestCluster, slurm_project: Path
 ) -> None:
     async with Client(build_server()) as c:
-        args = _args(slurm_project, slurm_cluster, job_name="slurm-tiny",
-                     overrides={"training.max_steps": 20})
+        args = _args(
+            slurm_project,
+            slurm_cluster,
+            job_name="slurm-tiny",
+            overrides={"training.max_steps": 20},
+        )
         args["cluster"]["fetch_outputs"] = True
         job = await _launch(c, args)
         assert job["status"] == "launching" and job["backend"] == "launcher"
@@ -132,8 +144,11 @@ async def test_slurm_train_completes_with_progress_logs_and_outputs(
         # fetch_outputs=true: copied home on the first status query after completion.
         assert (Path(view["output_dir"]) / "model.safetensors").is_file()
 
-        logs = (await c.call_tool("get_job_logs", {"job_id": job["job_id"], "tail": 400,
-                                                   "grep": "loss"})).structured_content
+        logs = (
+            await c.call_tool(
+                "get_job_logs", {"job_id": job["job_id"], "tail": 400, "grep": "loss"}
+            )
+        ).structured_content
         assert logs is not None and "'loss'" in logs["streams"][0]["text"]
 
         fetched = await c.call_tool("fetch_outputs", {"job_id": job["job_id"]})
@@ -160,14 +175,22 @@ async def test_slurm_cancel_leaves_nothing_in_squeue_and_no_process(
     slurm_cluster: SlurmTestCluster, slurm_project: Path
 ) -> None:
     async with Client(build_server()) as c:
-        job = await _launch(c, _args(slurm_project, slurm_cluster, job_name="slurm-long",
-                                     overrides={"training.max_steps": 100000}))
+        job = await _launch(
+            c,
+            _args(
+                slurm_project,
+                slurm_cluster,
+                job_name="slurm-long",
+                overrides={"training.max_steps": 100000},
+            ),
+        )
         running = await _wait(c, job["job_id"], until="running")
         assert running["status"] == "running", running
         offer = (await c.call_tool("cancel_job", {"job_id": job["job_id"]})).structured_content
         assert offer is not None and offer["confirm_token"] and not offer["cancelled"]
-        res = (await c.call_tool("cancel_job", {"job_id": job["job_id"],
-                                                "confirm_token": offer["confirm_token"]}))
+        res = await c.call_tool(
+            "cancel_job", {"job_id": job["job_id"], "confirm_token": offer["confirm_token"]}
+        )
         assert res.structured_content and res.structured_content["status"] == "cancelled", res
         view = (await c.call_tool("get_job_status", {"job_id": job["job_id"]})).structured_content
         assert view is not None and view["status"] == "cancelled"
@@ -181,22 +204,34 @@ class RawServer:
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from oumi_mcp_server.cli.main import main; main()", "serve"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=subprocess_env(), text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=subprocess_env(),
+            text=True,
         )
         self.next_id = 0
-        self.request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
-                                    "clientInfo": {"name": "t", "version": "0"}})
+        self.request(
+            "initialize",
+            {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            },
+        )
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"jsonrpc": "2.0",
-                                          "method": "notifications/initialized"}) + "\n")
+        self.proc.stdin.write(
+            json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n"
+        )
         self.proc.stdin.flush()
 
     def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.next_id += 1
-        self.proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": self.next_id,
-                                          "method": method, "params": params}) + "\n")
+        self.proc.stdin.write(
+            json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+            + "\n"
+        )
         self.proc.stdin.flush()
         while True:
             line = self.proc.stdout.readline()
@@ -221,8 +256,9 @@ async def test_slurm_server_restarts_mid_launch_and_mid_job_lose_nothing(
 ) -> None:
     # Server 1 launches, and is SIGKILLed while the helper is still provisioning.
     first = RawServer()
-    args = _args(slurm_project, slurm_cluster, job_name="slurm-restart",
-                 overrides={"training.max_steps": 40})
+    args = _args(
+        slurm_project, slurm_cluster, job_name="slurm-restart", overrides={"training.max_steps": 40}
+    )
     offer = first.call("run_oumi_job", args)
     job = first.call("run_oumi_job", {**args, "confirm_token": offer["confirm_token"]})["job"]
     run_dir = Path(job["run_dir"])
@@ -232,17 +268,22 @@ async def test_slurm_server_restarts_mid_launch_and_mid_job_lose_nothing(
     second = RawServer()
     assert second.call("get_job_status", {"job_id": job["job_id"]})["status"] == "launching"
     end = time.monotonic() + 600
-    while (view := second.call("wait_for_job", {"job_id": job["job_id"], "timeout_s": 30,
-                                                "until": "running"}))["status"] != "running":
+    while (
+        view := second.call(
+            "wait_for_job", {"job_id": job["job_id"], "timeout_s": 30, "until": "running"}
+        )
+    )["status"] != "running":
         assert view["status"] in ("launching", "queued") and time.monotonic() < end, view
     second.kill()
     assert runstate.state(run_dir)["phase"] == "launched"
     # Server 3 follows it to the end, with its logs.
-    async with Client(StdioServerParameters(
-        command=sys.executable,
-        args=["-c", "from oumi_mcp_server.cli.main import main; main()", "serve"],
-        env=subprocess_env(),
-    )) as c:
+    async with Client(
+        StdioServerParameters(
+            command=sys.executable,
+            args=["-c", "from oumi_mcp_server.cli.main import main; main()", "serve"],
+            env=subprocess_env(),
+        )
+    ) as c:
         view = await _wait(c, job["job_id"])
         assert view["status"] == "completed", view
         logs = await c.call_tool("get_job_logs", {"job_id": job["job_id"], "tail": 50})

@@ -38,29 +38,41 @@ async def test_fake_cloud_list_stop_down_through_mcp_need_consent(fake_cloud: Pa
         assert listed is not None and "fake-cloud" in listed["clouds_checked"], listed
         assert "fake-cloud" not in listed["errors"]
         assert sorted(x["name"] for x in listed["clusters"] if x["cloud"] == "fake-cloud") == [
-            "c-1", "c-2"]
+            "c-1",
+            "c-2",
+        ]
 
-        offer = (await c.call_tool("down_cluster", {"cloud": "fake-cloud", "cluster": "c-1"}))
+        offer = await c.call_tool("down_cluster", {"cloud": "fake-cloud", "cluster": "c-1"})
         plan = offer.structured_content
         assert plan is not None and not plan["done"] and plan["confirm_token"]
         assert "lost" in plan["plan"] and "disks" in plan["plan"]
         assert fc.all_clusters() == ["c-1", "c-2"]  # nothing happened yet
-        wrong = await c.call_tool("down_cluster", {"cloud": "fake-cloud", "cluster": "c-2",
-                                                   "confirm_token": plan["confirm_token"]})
+        wrong = await c.call_tool(
+            "down_cluster",
+            {"cloud": "fake-cloud", "cluster": "c-2", "confirm_token": plan["confirm_token"]},
+        )
         assert _error(wrong)["code"] == "confirm_token_mismatch"
         stop_token = await _token(c, "stop_cluster", "c-1")
-        bad = await c.call_tool("down_cluster", {"cloud": "fake-cloud", "cluster": "c-1",
-                                                 "confirm_token": stop_token})
+        bad = await c.call_tool(
+            "down_cluster", {"cloud": "fake-cloud", "cluster": "c-1", "confirm_token": stop_token}
+        )
         assert _error(bad)["code"] == "confirm_token_mismatch"  # a stop token cannot tear down
         assert fc.all_clusters() == ["c-1", "c-2"]
 
-        stopped = await c.call_tool("stop_cluster", {
-            "cloud": "fake-cloud", "cluster": "c-2",
-            "confirm_token": await _token(c, "stop_cluster", "c-2")})
+        stopped = await c.call_tool(
+            "stop_cluster",
+            {
+                "cloud": "fake-cloud",
+                "cluster": "c-2",
+                "confirm_token": await _token(c, "stop_cluster", "c-2"),
+            },
+        )
         assert stopped.structured_content and stopped.structured_content["done"]
         assert fc.cluster_record("c-2")["status"] == "STOPPED"  # type: ignore[index]
-        done = (await c.call_tool("down_cluster", {"cloud": "fake-cloud", "cluster": "c-1",
-                                                   "confirm_token": plan["confirm_token"]}))
+        done = await c.call_tool(
+            "down_cluster",
+            {"cloud": "fake-cloud", "cluster": "c-1", "confirm_token": plan["confirm_token"]},
+        )
         assert done.structured_content and done.structured_content["done"]
         assert fc.all_clusters() == ["c-2"]
 
@@ -80,9 +92,14 @@ async def test_fake_cloud_run_oumi_job_plan_confirm_follow_cancel_through_mcp(
 ) -> None:
     import fake_cloud as fc
 
-    args = {"command": "train", "config": "configs/train.yaml", "client_cwd": str(fake_cloud),
-            "cloud": "fake-cloud", "envs": {"WANDB_API_KEY": "abcdefghijklmnop0123456789"},
-            "cluster": {"accelerators": "A100:1", "setup": "pip install oumi"}}
+    args = {
+        "command": "train",
+        "config": "configs/train.yaml",
+        "client_cwd": str(fake_cloud),
+        "cloud": "fake-cloud",
+        "envs": {"WANDB_API_KEY": "abcdefghijklmnop0123456789"},
+        "cluster": {"accelerators": "A100:1", "setup": "pip install oumi"},
+    }
     async with Client(build_server()) as c:
         bad = await c.call_tool("run_oumi_job", {**args, "cluster": {"acelerators": "A100"}})
         assert _error(bad)["code"] == "bad_cluster_option"
@@ -94,18 +111,23 @@ async def test_fake_cloud_run_oumi_job_plan_confirm_follow_cancel_through_mcp(
         assert "abcdefghijklmnop" not in json.dumps(offer)
         assert cluster["job_config"]["setup"] == "pip install oumi"
         assert fc.all_clusters() == []
-        done = (await c.call_tool("run_oumi_job", {**args, "confirm_token": offer["confirm_token"]})
-                ).structured_content
+        done = (
+            await c.call_tool("run_oumi_job", {**args, "confirm_token": offer["confirm_token"]})
+        ).structured_content
         assert done is not None and done["launched"] and done["job"]["status"] == "launching", done
         job_id = done["job"]["job_id"]
-        view = (await c.call_tool("wait_for_job", {"job_id": job_id, "timeout_s": 240,
-                                                   "until": "running"})).structured_content
+        view = (
+            await c.call_tool(
+                "wait_for_job", {"job_id": job_id, "timeout_s": 240, "until": "running"}
+            )
+        ).structured_content
         assert view is not None and view["status"] == "running", view
         assert fc.all_clusters() == [view["cluster"]] and view["cluster"].startswith("oumi-train-")
         token = (await c.call_tool("cancel_job", {"job_id": job_id})).structured_content
         assert token is not None and token["confirm_token"], token
-        res = (await c.call_tool("cancel_job", {"job_id": job_id,
-                                                "confirm_token": token["confirm_token"]}))
+        res = await c.call_tool(
+            "cancel_job", {"job_id": job_id, "confirm_token": token["confirm_token"]}
+        )
         out = res.structured_content
         assert out is not None and out["status"] == "cancelled", res
         assert "still up" in out["message"] or "fake-cloud" in out["message"]

@@ -16,9 +16,16 @@ from oumi_mcp_server.core.errors import ServiceError
 
 def _job(**kw: object) -> dict[str, object]:
     args = ClusterArgs(cloud=str(kw.pop("cloud", "aws")), **kw)  # type: ignore[arg-type]
-    return build_job_config(command="train", config_data={"training": {}}, config_bytes=b"x: 1\n",
-                            overrides=None, working_dir="/proj", job_name="j", args=args,
-                            user=None)
+    return build_job_config(
+        command="train",
+        config_data={"training": {}},
+        config_bytes=b"x: 1\n",
+        overrides=None,
+        working_dir="/proj",
+        job_name="j",
+        args=args,
+        user=None,
+    )
 
 
 def test_autostop_is_on_by_default_only_where_clusters_bill_while_idle() -> None:

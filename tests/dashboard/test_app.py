@@ -41,11 +41,19 @@ def jobs(tmp_path: Path) -> tuple[JobRecord, JobRecord]:
     out = tmp_path / "out"
     write_trainer_state(out, [3.0, 2.4, 1.9, 1.6, 1.45], evals={5: 1.7})
     svc = get_service()
-    done = svc.submit_argv([PY, "-c", PRINTS], cwd=str(tmp_path), command="train",
-                           name="tiny <sft>", output_dir=str(out))
+    done = svc.submit_argv(
+        [PY, "-c", PRINTS],
+        cwd=str(tmp_path),
+        command="train",
+        name="tiny <sft>",
+        output_dir=str(out),
+    )
     wait_until(lambda: svc.status(done.id).status, lambda s: s == "completed")
-    running = svc.submit_argv([PY, "-c", "import time; print('hi', flush=True); time.sleep(60)"],
-                              cwd=str(tmp_path), name="sleeper")
+    running = svc.submit_argv(
+        [PY, "-c", "import time; print('hi', flush=True); time.sleep(60)"],
+        cwd=str(tmp_path),
+        name="sleeper",
+    )
     wait_until(lambda: svc.status(running.id), lambda v: v.status == "running" and v.started_at)
     return done, running
 
@@ -70,8 +78,9 @@ def test_api_lists_jobs_with_live_status(
     assert client.get("/api/jobs", params={"limit": "x"}).json()["error"]["code"] == "bad_limit"
 
 
-def test_loss_endpoint_returns_the_series(client: TestClient,
-                                          jobs: tuple[JobRecord, JobRecord]) -> None:
+def test_loss_endpoint_returns_the_series(
+    client: TestClient, jobs: tuple[JobRecord, JobRecord]
+) -> None:
     done, running = jobs
     series = client.get(f"/api/jobs/{done.id}/loss").json()
     assert series["job_id"] == done.id and series["source"] == "trainer_state.json"
@@ -128,8 +137,11 @@ def test_csp_allows_only_the_page_script(client: TestClient) -> None:
 
 
 def test_foreign_host_or_origin_is_refused(client: TestClient) -> None:
-    for headers in ({"Host": "evil.example"}, {"Origin": "http://evil.example"},
-                    {"Host": "attacker.test:8766", "Origin": "http://attacker.test:8766"}):
+    for headers in (
+        {"Host": "evil.example"},
+        {"Origin": "http://evil.example"},
+        {"Host": "attacker.test:8766", "Origin": "http://attacker.test:8766"},
+    ):
         for path in ("/api/jobs", "/"):
             resp = client.get(path, headers=headers)
             assert resp.status_code == 403, (path, headers)
@@ -139,8 +151,12 @@ def test_foreign_host_or_origin_is_refused(client: TestClient) -> None:
 
 
 def test_unknown_job_is_a_structured_404(client: TestClient) -> None:
-    for path in ("/api/jobs/train-nope", "/api/jobs/train-nope/logs", "/api/jobs/train-nope/loss",
-                 "/api/jobs/..%2F..%2Fetc"):
+    for path in (
+        "/api/jobs/train-nope",
+        "/api/jobs/train-nope/logs",
+        "/api/jobs/train-nope/loss",
+        "/api/jobs/..%2F..%2Fetc",
+    ):
         resp = client.get(path)
         assert resp.status_code == 404, path
         err = resp.json()["error"]
@@ -174,8 +190,14 @@ def test_service_calls_run_off_the_event_loop(jobs: tuple[JobRecord, JobRecord])
             on_loop.append(False)
         return get_service()
 
-    paths = ["/", f"/jobs/{done.id}", "/api/jobs", f"/api/jobs/{done.id}",
-             f"/api/jobs/{done.id}/logs", f"/api/jobs/{done.id}/loss"]
+    paths = [
+        "/",
+        f"/jobs/{done.id}",
+        "/api/jobs",
+        f"/api/jobs/{done.id}",
+        f"/api/jobs/{done.id}/logs",
+        f"/api/jobs/{done.id}/loss",
+    ]
     with TestClient(dashboard_app.build_app(service=service), base_url=BASE) as c:
         assert all(c.get(p).status_code == 200 for p in paths)
     assert len(on_loop) == len(paths) and not any(on_loop)

@@ -26,8 +26,10 @@ PY = sys.executable
 def test_polling_shows_the_job_finishing(tmp_path: Path) -> None:
     svc = get_service()
     gate = tmp_path / "gate"
-    code = (f"import os, time\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.05)\n"
-            "print('LATE MARKER', flush=True)\n")
+    code = (
+        f"import os, time\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.05)\n"
+        "print('LATE MARKER', flush=True)\n"
+    )
     rec = svc.submit_argv([PY, "-c", code], cwd=str(tmp_path), name="gated")
     wait_until(lambda: svc.status(rec.id).status, lambda s: s == "running")
     calls = 0
@@ -42,16 +44,33 @@ def test_polling_shows_the_job_finishing(tmp_path: Path) -> None:
         return svc
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(build_app(service=service), host="127.0.0.1",
-                                           port=port, log_level="warning", log_config=None))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_app(service=service),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            log_config=None,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         wait_until(lambda: server.started, bool, timeout=30)
         dom = subprocess.run(
-            [str(CHROMIUM), "--headless=new", "--no-sandbox", "--disable-gpu",
-             "--virtual-time-budget=8000", "--dump-dom", f"http://127.0.0.1:{port}/jobs/{rec.id}"],
-            capture_output=True, text=True, timeout=120, check=True,
+            [
+                str(CHROMIUM),
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--virtual-time-budget=8000",
+                "--dump-dom",
+                f"http://127.0.0.1:{port}/jobs/{rec.id}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         ).stdout
     finally:
         server.should_exit = True

@@ -70,6 +70,7 @@ def test_importing_the_dashboard_stays_light() -> None:
         "print(json.dumps(sorted(m for m in ('torch', 'transformers', 'oumi', 'sky', 'datasets', "
         "'mcp') if m in sys.modules)))"
     )
-    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True,
-                         env=subprocess_env())
+    out = subprocess.run(
+        [PY, "-c", code], capture_output=True, text=True, check=True, env=subprocess_env()
+    )
     assert json.loads(out.stdout) == [], out.stdout

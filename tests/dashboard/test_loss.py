@@ -10,8 +10,12 @@ from oumi_mcp_server.dashboard.chart import loss_svg
 from oumi_mcp_server.dashboard.loss import loss_series, thin
 
 
-def write_trainer_state(out: Path, losses: list[float], evals: dict[int, float] | None = None,
-                        checkpoint: str | None = None) -> None:
+def write_trainer_state(
+    out: Path,
+    losses: list[float],
+    evals: dict[int, float] | None = None,
+    checkpoint: str | None = None,
+) -> None:
     history: list[dict[str, object]] = [
         {"loss": loss, "step": i + 1, "epoch": (i + 1) / len(losses)}
         for i, loss in enumerate(losses)
@@ -20,8 +24,9 @@ def write_trainer_state(out: Path, losses: list[float], evals: dict[int, float] 
     history.append({"train_loss": 9.9, "step": len(losses), "train_runtime": 1.0})
     folder = out / checkpoint if checkpoint else out
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "trainer_state.json").write_text(json.dumps(
-        {"global_step": len(losses), "max_steps": len(losses), "log_history": history}))
+    (folder / "trainer_state.json").write_text(
+        json.dumps({"global_step": len(losses), "max_steps": len(losses), "log_history": history})
+    )
 
 
 def test_trainer_state_history_with_eval_points(tmp_path: Path) -> None:
@@ -45,9 +50,16 @@ def test_fresher_metrics_jsonl_wins_over_an_older_checkpoint(tmp_path: Path) -> 
 
 def test_log_lines_are_the_fallback(tmp_path: Path) -> None:
     log = tmp_path / "stdout.log"
-    log.write_text("\n".join(
-        ["starting"] + [f"{{'loss': '{4 - i * 0.5}', 'eval_loss': 9, 'step': {i * 10}}}"
-                        for i in range(1, 5)] + ["{'train_loss': 1.0}"]))
+    log.write_text(
+        "\n".join(
+            ["starting"]
+            + [
+                f"{{'loss': '{4 - i * 0.5}', 'eval_loss': 9, 'step': {i * 10}}}"
+                for i in range(1, 5)
+            ]
+            + ["{'train_loss': 1.0}"]
+        )
+    )
     series = loss_series(tmp_path / "missing", [tmp_path / "none.log", log])
     assert series.source == "stdout.log"
     assert series.points == [(10, 3.5), (20, 3.0), (30, 2.5), (40, 2.0)]

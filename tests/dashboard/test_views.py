@@ -34,7 +34,8 @@ def test_only_final_views_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     for _ in range(3):
         views, total = final.newest(svc, 10)
         assert [(v.job_id, v.status) for v in views] == [
-            (running.id, "running"), (done.id, "completed")
+            (running.id, "running"),
+            (done.id, "completed"),
         ] and total == 2
     assert asked.count(done.id) == 1 and asked.count(running.id) == 3
     assert final.views(svc, ["train-gone", done.id])[0].job_id == done.id  # unknown ids skipped

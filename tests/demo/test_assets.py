@@ -17,9 +17,14 @@ OUMI = str(Path(sys.executable).with_name("oumi"))
 
 
 def test_assets_are_complete_and_local(tiny_assets: TinyAssets) -> None:
-    for path in (tiny_assets.dataset_jsonl, tiny_assets.prompts_jsonl, tiny_assets.train_config,
-                 tiny_assets.infer_config, tiny_assets.model_dir / "model.safetensors",
-                 tiny_assets.model_dir / "tokenizer.json"):
+    for path in (
+        tiny_assets.dataset_jsonl,
+        tiny_assets.prompts_jsonl,
+        tiny_assets.train_config,
+        tiny_assets.infer_config,
+        tiny_assets.model_dir / "model.safetensors",
+        tiny_assets.model_dir / "tokenizer.json",
+    ):
         assert path.is_file(), path
     rows = [json.loads(line) for line in tiny_assets.dataset_jsonl.read_text().splitlines()]
     assert len(rows) >= 32
@@ -27,8 +32,11 @@ def test_assets_are_complete_and_local(tiny_assets: TinyAssets) -> None:
     train = yaml.safe_load(tiny_assets.train_config.read_text())
     assert train["model"]["model_name"] == str(tiny_assets.model_dir)
     assert train["data"]["train"]["datasets"][0] == {
-        "dataset_name": "text_sft_jsonl", "dataset_path": str(tiny_assets.dataset_jsonl),
-        "shuffle": True, "seed": 42}
+        "dataset_name": "text_sft_jsonl",
+        "dataset_path": str(tiny_assets.dataset_jsonl),
+        "shuffle": True,
+        "seed": 42,
+    }
     assert train["training"]["max_steps"] == tiny_assets.train_steps
     assert train["training"]["output_dir"] == str(tiny_assets.output_dir)
     assert not train["training"]["enable_wandb"]
@@ -58,7 +66,9 @@ def test_model_and_tokenizer_load_and_chat(tiny_assets: TinyAssets) -> None:
     assert special == ("<pad>", "</s>", "<s>")
     text = tokenizer.apply_chat_template(
         [{"role": "user", "content": "What color is the sky?"}],
-        tokenize=False, add_generation_prompt=True)
+        tokenize=False,
+        add_generation_prompt=True,
+    )
     assert text == "<|user|>\nWhat color is the sky?</s>\n<|assistant|>\n"
     ids = tokenizer(text, return_tensors="pt").input_ids
     assert tokenizer.decode(ids[0]) == text
@@ -80,18 +90,25 @@ def test_build_is_deterministic_and_rebuildable(tmp_path: Path) -> None:
 
 
 def _oumi(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "HOME": str(home),
-           "HF_HOME": str(home / "hf"), **OFFLINE_ENV}
-    return subprocess.run([OUMI, *args], capture_output=True, text=True, env=env, timeout=300,
-                          check=False)
+    env = {
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        "HOME": str(home),
+        "HF_HOME": str(home / "hf"),
+        **OFFLINE_ENV,
+    }
+    return subprocess.run(
+        [OUMI, *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
 
 
 @pytest.fixture(scope="module")
 def trained(tiny_assets: TinyAssets, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run a real `oumi train` on the tiny assets once, into a folder of this module's own."""
     out = tmp_path_factory.mktemp("tiny_train")
-    proc = _oumi(["train", "-c", str(tiny_assets.train_config),
-                  "--training.output_dir", str(out / "model")], out)
+    proc = _oumi(
+        ["train", "-c", str(tiny_assets.train_config), "--training.output_dir", str(out / "model")],
+        out,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out / "model"
 
@@ -103,8 +120,9 @@ def test_oumi_train_learns_and_saves(trained: Path, tiny_assets: TinyAssets) -> 
     assert state["global_step"] == tiny_assets.train_steps
     assert len(losses) == tiny_assets.train_steps
     assert losses[-1] < losses[0] / 4, losses
-    metrics = [json.loads(line)
-               for line in (trained / "metrics_rank0000.jsonl").read_text().splitlines()]
+    metrics = [
+        json.loads(line) for line in (trained / "metrics_rank0000.jsonl").read_text().splitlines()
+    ]
     assert metrics[0]["loss"] == losses[0]
     assert (trained / "model.safetensors").stat().st_size > 0
     assert (trained / "tokenizer.json").is_file()
@@ -112,12 +130,24 @@ def test_oumi_train_learns_and_saves(trained: Path, tiny_assets: TinyAssets) -> 
 
 
 @pytest.mark.oumi
-def test_oumi_infer_answers_from_the_trained_model(trained: Path, tiny_assets: TinyAssets,
-                                                    tmp_path: Path) -> None:
+def test_oumi_infer_answers_from_the_trained_model(
+    trained: Path, tiny_assets: TinyAssets, tmp_path: Path
+) -> None:
     predictions = tmp_path / "predictions.jsonl"
-    proc = _oumi(["infer", "-c", str(tiny_assets.infer_config), "--model.model_name", str(trained),
-                  "--input_path", str(tiny_assets.prompts_jsonl),
-                  "--output_path", str(predictions)], tmp_path)
+    proc = _oumi(
+        [
+            "infer",
+            "-c",
+            str(tiny_assets.infer_config),
+            "--model.model_name",
+            str(trained),
+            "--input_path",
+            str(tiny_assets.prompts_jsonl),
+            "--output_path",
+            str(predictions),
+        ],
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rows = [json.loads(line) for line in predictions.read_text().splitlines()]
     assert [r["messages"][0]["content"] for r in rows] == [q for q, _ in QA_PAIRS[:2]]

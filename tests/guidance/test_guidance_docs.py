@@ -13,21 +13,57 @@ import pytest
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.guidance.loader import guide_names, list_guides, read_guide
 
-EXPECTED_GUIDES = {"workflow", "train", "eval", "infer", "synth", "analyze", "cloud_launch",
-                   "post_training"}
+EXPECTED_GUIDES = {
+    "workflow",
+    "train",
+    "eval",
+    "infer",
+    "synth",
+    "analyze",
+    "cloud_launch",
+    "post_training",
+}
 
 # The tool names the team committed to (issue 2); all must be live, and the guides may name
 # only live tools.
 PLANNED_TOOLS = {
-    "search_configs", "get_config", "list_categories", "sync_configs",
-    "validate_config", "pre_flight_check",
-    "run_oumi_job", "get_job_status", "get_job_logs", "list_jobs", "wait_for_job", "cancel_job",
-    "list_clusters", "stop_cluster", "down_cluster", "fetch_outputs",
+    "search_configs",
+    "get_config",
+    "list_categories",
+    "sync_configs",
+    "validate_config",
+    "pre_flight_check",
+    "run_oumi_job",
+    "get_job_status",
+    "get_job_logs",
+    "list_jobs",
+    "wait_for_job",
+    "cancel_job",
+    "list_clusters",
+    "stop_cluster",
+    "down_cluster",
+    "fetch_outputs",
 }
 # A backticked snake_case word starting with one of these verbs reads as a tool name.
 TOOL_VERBS = {name.split("_")[0] for name in PLANNED_TOOLS} | {
-    "check", "create", "delete", "describe", "download", "launch", "merge", "push", "read",
-    "show", "start", "submit", "tail", "update", "upload", "deploy", "evaluate", "train",
+    "check",
+    "create",
+    "delete",
+    "describe",
+    "download",
+    "launch",
+    "merge",
+    "push",
+    "read",
+    "show",
+    "start",
+    "submit",
+    "tail",
+    "update",
+    "upload",
+    "deploy",
+    "evaluate",
+    "train",
 }
 
 _FENCE = re.compile(r"```[a-z]*\n(.*?)```", re.S)
@@ -92,8 +128,9 @@ def test_unknown_guide_is_a_clear_error() -> None:
 
 
 def test_detector_flags_a_tool_that_does_not_exist() -> None:
-    text = ("Call `get_started` then `search_configs(query)`; "
-            "set `training.use_peft` and `output_dir`.")
+    text = (
+        "Call `get_started` then `search_configs(query)`; set `training.use_peft` and `output_dir`."
+    )
     assert tool_like_names(text) == {"get_started", "search_configs"}
 
 
@@ -121,15 +158,24 @@ def test_every_guide_link_points_at_a_guide(guides: dict[str, str]) -> None:
 def test_the_guides_carry_the_known_pitfalls(guides: dict[str, str]) -> None:
     """What users of earlier Oumi MCP servers tripped on must stay written down."""
     everything = "\n".join(guides.values())
-    for needle in ("fetch_outputs", "bucket", "not copied again", "Pin the remote oumi version",
-                   "predictions.jsonl", "last assistant turn", "lm_harness", "sibling",
-                   "training.use_peft"):
+    for needle in (
+        "fetch_outputs",
+        "bucket",
+        "not copied again",
+        "Pin the remote oumi version",
+        "predictions.jsonl",
+        "last assistant turn",
+        "lm_harness",
+        "sibling",
+        "training.use_peft",
+    ):
         assert needle in everything, needle
     assert "fetch_outputs" in guides["post_training"]
     assert "torn down" in guides["cloud_launch"]
 
 
 # --- oumi CLI: every subcommand and flag written in a guide exists in the installed oumi ---
+
 
 def _config_classes() -> dict[str, type]:
     from oumi.analyze.config import TypedAnalyzeConfig
@@ -142,9 +188,17 @@ def _config_classes() -> dict[str, type]:
         TrainingConfig,
     )
 
-    return {"train": TrainingConfig, "evaluate": EvaluationConfig, "eval": EvaluationConfig,
-            "infer": InferenceConfig, "synth": SynthesisConfig, "analyze": TypedAnalyzeConfig,
-            "quantize": QuantizationConfig, "launch up": JobConfig, "launch run": JobConfig}
+    return {
+        "train": TrainingConfig,
+        "evaluate": EvaluationConfig,
+        "eval": EvaluationConfig,
+        "infer": InferenceConfig,
+        "synth": SynthesisConfig,
+        "analyze": TypedAnalyzeConfig,
+        "quantize": QuantizationConfig,
+        "launch up": JobConfig,
+        "launch run": JobConfig,
+    }
 
 
 def _unwrap(hint: Any) -> Any:
@@ -190,8 +244,9 @@ def test_field_checker_rejects_a_wrong_field() -> None:
     assert not config_field_exists(TrainingConfig, "evaluation_platform")
 
 
-def test_every_oumi_command_and_flag_in_the_guides_exists(guides: dict[str, str],
-                                                          oumi_cli: Any) -> None:
+def test_every_oumi_command_and_flag_in_the_guides_exists(
+    guides: dict[str, str], oumi_cli: Any
+) -> None:
     configs = _config_classes()
     seen = 0
     for name, text in guides.items():
@@ -219,8 +274,10 @@ def test_every_oumi_command_and_flag_in_the_guides_exists(guides: dict[str, str]
 
 
 def test_command_extractor_finds_commands_in_code_only() -> None:
-    text = "Run `oumi train -c x.yaml --training.max_steps 5`; oumi merge is prose.\n" \
-           "```bash\noumi launch up -c job.yaml --cluster c\npip install 'oumi[gpu]==0.9'\n```\n"
+    text = (
+        "Run `oumi train -c x.yaml --training.max_steps 5`; oumi merge is prose.\n"
+        "```bash\noumi launch up -c job.yaml --cluster c\npip install 'oumi[gpu]==0.9'\n```\n"
+    )
     assert sorted(oumi_commands(text)) == [
         (["launch", "up"], ["-c", "--cluster"]),
         (["train"], ["-c", "--training.max_steps"]),

@@ -42,8 +42,9 @@ async def test_prompts_embed_the_right_guide() -> None:
     async with Client(build_server()) as client:
         names = {p.name for p in (await client.list_prompts()).prompts}
         assert {"fine_tune", "wrap_up_run"} <= names
-        started = await client.get_prompt("fine_tune", {"goal": "answer support tickets",
-                                                        "base_model": "Qwen/Qwen3-0.6B"})
+        started = await client.get_prompt(
+            "fine_tune", {"goal": "answer support tickets", "base_model": "Qwen/Qwen3-0.6B"}
+        )
         text = started.messages[0].content.text
         assert "answer support tickets" in text and "Qwen/Qwen3-0.6B" in text
         assert read_guide("workflow") in text

@@ -59,12 +59,22 @@ def test_list_resolves_cluster_jobs_in_a_fresh_process(service: JobService, tmp_
     run_dir.mkdir()
     (run_dir / "launch.json").write_text(json.dumps({"cloud": "slurm", "cluster": "c"}))
     runfolder.update_state(run_dir, phase="failed", error="no such host", ended_at=time.time())
-    rec = JobRecord(id="train-cluster-1", name="n", command="train", backend="launcher",
-                    backend_job_id="", submitted_at=time.time(), run_dir=str(run_dir))
+    rec = JobRecord(
+        id="train-cluster-1",
+        name="n",
+        command="train",
+        backend="launcher",
+        backend_job_id="",
+        submitted_at=time.time(),
+        run_dir=str(run_dir),
+    )
     service.store.insert(rec)
     out = subprocess.run(
         [PY, "-c", "from oumi_mcp_server.cli.main import main; main()", "jobs", "list", "--json"],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     (job,) = [j for j in json.loads(out.stdout)["jobs"] if j["job_id"] == rec.id]
     assert job["status"] == "failed", job

@@ -18,9 +18,16 @@ from oumi_mcp_server.server.transports import allowed_hosts_for
 from testsupport import free_port, stop_process, subprocess_env
 
 TOKEN = "test-token-0123456789abcdef"
-INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                   "clientInfo": {"name": "http-test", "version": "0"}}}
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "http-test", "version": "0"},
+    },
+}
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
@@ -31,8 +38,12 @@ def serve_command(*args: str) -> list[str]:
 def start_server(*args: str, port: int) -> subprocess.Popen[bytes]:
     env = subprocess_env()
     env.pop("OUMI_MCP_TOKEN", None)
-    proc = subprocess.Popen(serve_command("--port", str(port), *args), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        serve_command("--port", str(port), *args),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -84,29 +95,36 @@ async def test_a_real_client_lists_tools_over_http(open_server: str) -> None:
 
 def test_loopback_origin_is_accepted(open_server: str) -> None:
     port = open_server.split(":")[2].split("/")[0]
-    answer = httpx2.post(open_server, json=INIT,
-                         headers={**ACCEPT, "Origin": f"http://localhost:{port}"})
+    answer = httpx2.post(
+        open_server, json=INIT, headers={**ACCEPT, "Origin": f"http://localhost:{port}"}
+    )
     assert answer.status_code == 200
 
 
 def test_foreign_origin_is_refused(open_server: str) -> None:
-    answer = httpx2.post(open_server, json=INIT,
-                         headers={**ACCEPT, "Origin": "http://evil.example"})
+    answer = httpx2.post(
+        open_server, json=INIT, headers={**ACCEPT, "Origin": "http://evil.example"}
+    )
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "forbidden"
 
 
 def test_foreign_host_is_refused(open_server: str) -> None:
-    answer = httpx2.post(open_server, json=INIT,
-                         headers={**ACCEPT, "Host": "evil.example:80"})
+    answer = httpx2.post(open_server, json=INIT, headers={**ACCEPT, "Host": "evil.example:80"})
     assert answer.status_code == 403
 
 
 def test_wildcard_bind_without_token_refuses_to_start() -> None:
     env = subprocess_env()
     env.pop("OUMI_MCP_TOKEN", None)
-    done = subprocess.run(serve_command("--host", "0.0.0.0", "--port", str(free_port())),
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    done = subprocess.run(
+        serve_command("--host", "0.0.0.0", "--port", str(free_port())),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode != 0
     assert "Refusing to bind 0.0.0.0 without a bearer token" in done.stderr
     assert "--token" in done.stderr
@@ -116,8 +134,9 @@ def test_token_server_refuses_missing_and_wrong_tokens(token_server: str) -> Non
     missing = httpx2.post(token_server, json=INIT, headers=ACCEPT)
     assert missing.status_code == 401
     assert missing.headers["www-authenticate"].startswith("Bearer")
-    wrong = httpx2.post(token_server, json=INIT,
-                        headers={**ACCEPT, "Authorization": "Bearer not-the-token"})
+    wrong = httpx2.post(
+        token_server, json=INIT, headers={**ACCEPT, "Authorization": "Bearer not-the-token"}
+    )
     assert wrong.status_code == 401
     assert TOKEN not in wrong.text
 
@@ -131,6 +150,7 @@ async def test_token_server_serves_a_client_with_the_right_token(token_server: s
 
 
 # --- the guard's rules, without a server ---
+
 
 def test_host_parsing_drops_port_and_case() -> None:
     assert _host_only("LOCALHOST:8765") == "localhost"
@@ -152,5 +172,7 @@ def test_wildcard_guard_accepts_any_host_but_still_checks_origin_and_token() -> 
     assert guard._check(good) is None
     assert guard._check({**good, "origin": "http://gpu-box.lan:8765"}) is None
     assert guard._check({**good, "origin": "http://evil.example"}) == (
-        403, "Origin not allowed (DNS rebinding protection).")
+        403,
+        "Origin not allowed (DNS rebinding protection).",
+    )
     assert guard._check({"host": "gpu-box.lan"})[0] == 401  # type: ignore[index]

@@ -25,9 +25,14 @@ class RawStdioServer:
     """The server as a subprocess, spoken to in raw JSON-RPC, every stdout byte kept."""
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.proc = subprocess.Popen(server_command(), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=env, cwd=cwd)
+        self.proc = subprocess.Popen(
+            server_command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+        )
         self.raw_lines: list[bytes] = []
         self.stderr = b""
         self._answers: dict[int, dict[str, Any]] = {}
@@ -58,8 +63,9 @@ class RawStdioServer:
         self.proc.stdin.write(json.dumps(message).encode() + b"\n")
         self.proc.stdin.flush()
 
-    def request(self, method: str, params: dict[str, Any] | None = None,
-                timeout: float = CALL_TIMEOUT_S) -> dict[str, Any]:
+    def request(
+        self, method: str, params: dict[str, Any] | None = None, timeout: float = CALL_TIMEOUT_S
+    ) -> dict[str, Any]:
         self._next_id += 1
         rid = self._next_id
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
@@ -67,17 +73,26 @@ class RawStdioServer:
             message["params"] = params
         self.send(message)
         with self._cond:
-            if not self._cond.wait_for(lambda: rid in self._answers or self.proc.poll() is not None,
-                                       timeout=timeout):
+            if not self._cond.wait_for(
+                lambda: rid in self._answers or self.proc.poll() is not None, timeout=timeout
+            ):
                 raise AssertionError(f"{method} {params} got no answer in {timeout} s")
             if rid not in self._answers:
-                raise AssertionError(f"server died during {method} {params}: "
-                                     f"{self.stderr.decode(errors='replace')[-2000:]}")
+                raise AssertionError(
+                    f"server died during {method} {params}: "
+                    f"{self.stderr.decode(errors='replace')[-2000:]}"
+                )
             return self._answers[rid]
 
     def initialize(self) -> dict[str, Any]:
-        answer = self.request("initialize", {"protocolVersion": PROTOCOL, "capabilities": {},
-                                             "clientInfo": {"name": "stdio-test", "version": "0"}})
+        answer = self.request(
+            "initialize",
+            {
+                "protocolVersion": PROTOCOL,
+                "capabilities": {},
+                "clientInfo": {"name": "stdio-test", "version": "0"},
+            },
+        )
         self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
         return answer
 
@@ -135,11 +150,14 @@ def sample_arguments(tool: dict[str, Any], project: Path) -> dict[str, Any]:
 def write_tiny_catalog(root: Path) -> Path:
     recipe = root / "recipes" / "tiny" / "sft" / "train.yaml"
     recipe.parent.mkdir(parents=True)
-    recipe.write_text("# Tiny SFT recipe for tests.\nmodel:\n  model_name: tiny/model\n"
-                      "training:\n  trainer_type: TRL_SFT\n  max_steps: 1\n")
+    recipe.write_text(
+        "# Tiny SFT recipe for tests.\nmodel:\n  model_name: tiny/model\n"
+        "training:\n  trainer_type: TRL_SFT\n  max_steps: 1\n"
+    )
     (root / "recipes" / "tiny" / "inference").mkdir()
     (root / "recipes" / "tiny" / "inference" / "infer.yaml").write_text(
-        "model:\n  model_name: tiny/model\ngeneration:\n  max_new_tokens: 8\n")
+        "model:\n  model_name: tiny/model\ngeneration:\n  max_new_tokens: 8\n"
+    )
     return root
 
 
@@ -149,7 +167,8 @@ def project(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "recipes" / "tiny" / "sft").mkdir(parents=True)
     (folder / "recipes" / "tiny" / "sft" / "train.yaml").write_text(
-        "model:\n  model_name: tiny/model\ntraining:\n  max_steps: 1\n")
+        "model:\n  model_name: tiny/model\ntraining:\n  max_steps: 1\n"
+    )
     return folder
 
 
@@ -176,15 +195,17 @@ def _assert_all_jsonrpc(lines: list[bytes]) -> None:
 
 
 def test_stdout_holds_only_jsonrpc_while_every_tool_resource_and_prompt_runs(
-    raw_server: RawStdioServer, project: Path,
+    raw_server: RawStdioServer,
+    project: Path,
 ) -> None:
     assert "result" in raw_server.initialize()
     tools = raw_server.request("tools/list")["result"]["tools"]
     assert tools, "no tools listed"
     for tool in tools:
         for arguments in ({}, sample_arguments(tool, project)):
-            answer = raw_server.request("tools/call", {"name": tool["name"],
-                                                       "arguments": arguments})
+            answer = raw_server.request(
+                "tools/call", {"name": tool["name"], "arguments": arguments}
+            )
             # An error result or a JSON-RPC error is fine; a dead server or no answer is not.
             assert "result" in answer or "error" in answer, (tool["name"], answer)
 
@@ -204,8 +225,7 @@ def test_stdout_holds_only_jsonrpc_while_every_tool_resource_and_prompt_runs(
 
     for prompt in raw_server.request("prompts/list")["result"]["prompts"]:
         arguments = {a["name"]: "x" for a in prompt.get("arguments", []) if a.get("required")}
-        answer = raw_server.request("prompts/get", {"name": prompt["name"],
-                                                    "arguments": arguments})
+        answer = raw_server.request("prompts/get", {"name": prompt["name"], "arguments": arguments})
         assert "result" in answer, (prompt["name"], answer)
 
     assert raw_server.proc.poll() is None, "the server exited"

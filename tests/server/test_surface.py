@@ -35,8 +35,14 @@ print(json.dumps({"tools": count, "heavy": heavy}))
 
 def test_listing_tools_imports_nothing_heavy() -> None:
     """In a fresh interpreter, tools/list must not pull torch, transformers, oumi, sky, datasets."""
-    done = subprocess.run([sys.executable, "-c", _LIST_TOOLS_AND_REPORT], capture_output=True,
-                          text=True, env=subprocess_env(), timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _LIST_TOOLS_AND_REPORT],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["tools"] >= 1
@@ -44,10 +50,17 @@ def test_listing_tools_imports_nothing_heavy() -> None:
 
 
 def test_the_lightness_probe_sees_a_heavy_import() -> None:
-    probe = _LIST_TOOLS_AND_REPORT.replace("count = anyio.run(main)",
-                                           "import datasets\ncount = anyio.run(main)")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=120, check=False)
+    probe = _LIST_TOOLS_AND_REPORT.replace(
+        "count = anyio.run(main)", "import datasets\ncount = anyio.run(main)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+        check=False,
+    )
     assert "datasets" in json.loads(done.stdout.strip().splitlines()[-1])["heavy"]
 
 

@@ -6,8 +6,12 @@ import click
 
 
 @click.command("dashboard")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Loopback address to bind (127.0.0.1, ::1, localhost).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Loopback address to bind (127.0.0.1, ::1, localhost).",
+)
 @click.option("--port", default=8766, show_default=True, type=click.IntRange(1, 65535))
 def dashboard(host: str, port: int) -> None:
     """Serve a read-only jobs dashboard (status, progress, loss curves, logs) on loopback."""

@@ -40,8 +40,9 @@ def _version(dist: str) -> str | None:
 def check_python() -> Check:
     version = platform.python_version()
     if sys.version_info[:2] != (3, 11):
-        return Check("python", ERROR, f"{version} at {sys.executable}",
-                     "oumi-mcp-server needs Python 3.11.")
+        return Check(
+            "python", ERROR, f"{version} at {sys.executable}", "oumi-mcp-server needs Python 3.11."
+        )
     return Check("python", OK, f"{version} at {sys.executable}")
 
 
@@ -51,8 +52,12 @@ def check_package(dist: str, *, required: bool, why: str) -> Check:
         return Check(dist, ERROR if required else WARN, "not installed", f"Install {dist}: {why}.")
     expected = EXPECTED.get(dist)
     if expected and found != expected:
-        return Check(dist, WARN, f"{found} (tested with {expected})",
-                     f"Install {dist}=={expected} to match what this server is tested with.")
+        return Check(
+            dist,
+            WARN,
+            f"{found} (tested with {expected})",
+            f"Install {dist}=={expected} to match what this server is tested with.",
+        )
     return Check(dist, OK, found)
 
 
@@ -61,8 +66,9 @@ def check_gpu() -> Check:
     smi = shutil.which("nvidia-smi")
     if smi:
         try:
-            listed = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=10,
-                                    check=False)
+            listed = subprocess.run(
+                [smi, "-L"], capture_output=True, text=True, timeout=10, check=False
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return Check("gpu", WARN, f"nvidia-smi failed: {exc}", "Check the NVIDIA driver.")
         gpus = [line for line in listed.stdout.splitlines() if line.startswith("GPU ")]
@@ -72,8 +78,12 @@ def check_gpu() -> Check:
         return Check("gpu", OK, "AMD ROCm tools found (rocm-smi)")
     if sys.platform == "darwin" and platform.machine() == "arm64":
         return Check("gpu", OK, "Apple silicon (MPS)")
-    return Check("gpu", WARN, "no GPU found: local jobs run on CPU (fine for tiny smoke runs)",
-                 "Launch real runs on a cloud or cluster (guidance://cloud_launch).")
+    return Check(
+        "gpu",
+        WARN,
+        "no GPU found: local jobs run on CPU (fine for tiny smoke runs)",
+        "Launch real runs on a cloud or cluster (guidance://cloud_launch).",
+    )
 
 
 def check_writable(label: str, path: Path) -> Check:
@@ -82,13 +92,21 @@ def check_writable(label: str, path: Path) -> Check:
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
             pass
     except OSError as exc:
-        return Check(label, ERROR, f"{path} is not writable: {exc.strerror}",
-                     "Fix its permissions or point the env var elsewhere "
-                     "(OUMI_MCP_STATE_DIR / OUMI_MCP_CACHE_DIR).")
+        return Check(
+            label,
+            ERROR,
+            f"{path} is not writable: {exc.strerror}",
+            "Fix its permissions or point the env var elsewhere "
+            "(OUMI_MCP_STATE_DIR / OUMI_MCP_CACHE_DIR).",
+        )
     free_gb = shutil.disk_usage(path).free / 1e9
     if free_gb < MIN_FREE_GB:
-        return Check(label, WARN, f"{path} (only {free_gb:.1f} GB free)",
-                     "Free some disk: checkpoints and model downloads need tens of GB.")
+        return Check(
+            label,
+            WARN,
+            f"{path} (only {free_gb:.1f} GB free)",
+            "Free some disk: checkpoints and model downloads need tens of GB.",
+        )
     return Check(label, OK, f"{path} ({free_gb:.0f} GB free)")
 
 
@@ -100,8 +118,14 @@ def check_state_dirs() -> list[Check]:
         try:
             folder = getter()
         except OSError as exc:
-            checks.append(Check(label, ERROR, f"cannot create it: {exc}", "Set OUMI_MCP_STATE_DIR"
-                                " / OUMI_MCP_CACHE_DIR to a writable folder."))
+            checks.append(
+                Check(
+                    label,
+                    ERROR,
+                    f"cannot create it: {exc}",
+                    "Set OUMI_MCP_STATE_DIR / OUMI_MCP_CACHE_DIR to a writable folder.",
+                )
+            )
             continue
         checks.append(check_writable(label, folder))
     return checks
@@ -112,26 +136,45 @@ def check_recipes() -> Check:
 
     source = resolve_source()
     if source.root is None or not source.root.is_dir():
-        return Check("recipes", WARN, f"{source.label}",
-                     "Run `oumi-mcp-server sync-configs`, or set OUMI_MCP_CONFIGS_DIR to the "
-                     "configs/ folder of an oumi checkout.")
+        return Check(
+            "recipes",
+            WARN,
+            f"{source.label}",
+            "Run `oumi-mcp-server sync-configs`, or set OUMI_MCP_CONFIGS_DIR to the "
+            "configs/ folder of an oumi checkout.",
+        )
     count = sum(1 for _ in source.root.rglob("*.yaml"))
     status = OK if count else WARN
-    return Check("recipes", status, f"{count} YAML files from {source.label}",
-                 "" if count else "The folder holds no recipes; point it at oumi's configs/.")
+    return Check(
+        "recipes",
+        status,
+        f"{count} YAML files from {source.label}",
+        "" if count else "The folder holds no recipes; point it at oumi's configs/.",
+    )
 
 
 def check_launchers() -> list[Check]:
     sky_version = _version("skypilot")
     if sky_version:
-        sky_check = Check("skypilot", OK, f"{sky_version} (sky: {find_script('sky') or 'no CLI'})",
-                          "Run `sky check` once to see which clouds have credentials.")
+        sky_check = Check(
+            "skypilot",
+            OK,
+            f"{sky_version} (sky: {find_script('sky') or 'no CLI'})",
+            "Run `sky check` once to see which clouds have credentials.",
+        )
     else:
-        sky_check = Check("skypilot", WARN, "not installed",
-                          "Install oumi's cloud extras to launch on clouds and Kubernetes.")
+        sky_check = Check(
+            "skypilot",
+            WARN,
+            "not installed",
+            "Install oumi's cloud extras to launch on clouds and Kubernetes.",
+        )
     slurm_tools = [tool for tool in ("sbatch", "squeue", "sinfo") if shutil.which(tool)]
-    slurm_check = (Check("slurm", OK, "found " + ", ".join(slurm_tools)) if slurm_tools
-                   else Check("slurm", OK, "not on this machine (only needed for Slurm clusters)"))
+    slurm_check = (
+        Check("slurm", OK, "found " + ", ".join(slurm_tools))
+        if slurm_tools
+        else Check("slurm", OK, "not on this machine (only needed for Slurm clusters)")
+    )
     return [sky_check, slurm_check]
 
 
@@ -141,8 +184,12 @@ def check_hf_token() -> Check:
     if source is not None:
         kind, where = source
         return Check("hf token", OK, f"set in ${where}" if kind == "env" else f"stored in {where}")
-    return Check("hf token", WARN, "none found",
-                 "Gated models (Llama, Gemma) need one: `huggingface-cli login` or set HF_TOKEN.")
+    return Check(
+        "hf token",
+        WARN,
+        "none found",
+        "Gated models (Llama, Gemma) need one: `huggingface-cli login` or set HF_TOKEN.",
+    )
 
 
 def run_checks() -> list[Check]:

@@ -37,8 +37,13 @@ CLIENTS = {
 def claude_desktop_config_path() -> Path:
     """Claude Desktop's config file on this platform."""
     if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "Claude" / \
-            "claude_desktop_config.json"
+        return (
+            Path.home()
+            / "Library"
+            / "Application Support"
+            / "Claude"
+            / "claude_desktop_config.json"
+        )
     if sys.platform == "win32":
         appdata = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
         return Path(appdata) / "Claude" / "claude_desktop_config.json"
@@ -69,8 +74,9 @@ def server_entry(client: ClientKind, env: dict[str, str]) -> dict[str, Any]:
     return entry
 
 
-def merged_config(path: Path, client: ClientKind, name: str,
-                  entry: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def merged_config(
+    path: Path, client: ClientKind, name: str, entry: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
     """The file's config with our entry set; refuses (ClickException) to touch invalid JSON."""
     config: dict[str, Any] = {}
     if path.exists():
@@ -81,14 +87,16 @@ def merged_config(path: Path, client: ClientKind, name: str,
             except json.JSONDecodeError as exc:
                 raise click.ClickException(
                     f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}); left unchanged. "
-                    "Fix or move it, then run init again.") from None
+                    "Fix or move it, then run init again."
+                ) from None
             if not isinstance(loaded, dict):
                 raise click.ClickException(f"{path} does not hold a JSON object; left unchanged.")
             config = loaded
     servers = config.setdefault(client.servers_key, {})
     if not isinstance(servers, dict):
         raise click.ClickException(
-            f'"{client.servers_key}" in {path} is not an object; left unchanged.')
+            f'"{client.servers_key}" in {path} is not an object; left unchanged.'
+        )
     previous = servers.get(name)
     action = "unchanged" if previous == entry else ("updated" if previous else "added")
     servers[name] = entry
@@ -111,21 +119,32 @@ def _parse_env(pairs: tuple[str, ...]) -> dict[str, str]:
         if is_secret_name(key):
             raise click.BadParameter(
                 f"{key} looks like a secret: keep it in your shell environment, not in a config "
-                "file that may be committed.", param_hint="--env")
+                "file that may be committed.",
+                param_hint="--env",
+            )
         env[key] = value
     return env
 
 
 @click.command("init")
 @click.argument("client", type=click.Choice(sorted(CLIENTS)))
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="Project folder (for claude-code, cursor, vscode).")
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Project folder (for claude-code, cursor, vscode).",
+)
 @click.option("--name", default="oumi", show_default=True, help="Server name in the config.")
-@click.option("--env", "env_pairs", multiple=True, metavar="KEY=VALUE",
-              help="Environment for the server, e.g. OUMI_MCP_CONFIGS_DIR=/data/configs.")
+@click.option(
+    "--env",
+    "env_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Environment for the server, e.g. OUMI_MCP_CONFIGS_DIR=/data/configs.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the resulting file; write nothing.")
-def init(client: str, project: Path, name: str, env_pairs: tuple[str, ...],
-         dry_run: bool) -> None:
+def init(client: str, project: Path, name: str, env_pairs: tuple[str, ...], dry_run: bool) -> None:
     """Add this server to CLIENT's MCP config (merged: other servers are kept)."""
     kind = CLIENTS[client]
     path = config_path(kind, project.expanduser().absolute())

@@ -28,8 +28,12 @@ def cli(ctx: click.Context) -> None:
 @click.option("--http", "use_http", is_flag=True, help="Speak streamable HTTP instead of stdio.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="HTTP bind address.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--token", envvar="OUMI_MCP_TOKEN", default=None,
-              help="Bearer token clients must send (required off loopback). Env: OUMI_MCP_TOKEN.")
+@click.option(
+    "--token",
+    envvar="OUMI_MCP_TOKEN",
+    default=None,
+    help="Bearer token clients must send (required off loopback). Env: OUMI_MCP_TOKEN.",
+)
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR.")
 def serve(use_http: bool, host: str, port: int, token: str | None, log_level: str | None) -> None:
     """Serve MCP over stdio (default) or streamable HTTP."""

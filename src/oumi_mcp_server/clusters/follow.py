@@ -82,23 +82,35 @@ def _launch_phase(rec: JobRecord, st: dict[str, Any], cloud: str, name: str) -> 
     """The answer while the helper owns the job, or None once it launched."""
     phase = st.get("phase")
     if phase == "cancelled":
-        return Resolved("cancelled", "launch helper", reason=st.get("note"),
-                        ended_at=st.get("ended_at"))
+        return Resolved(
+            "cancelled", "launch helper", reason=st.get("note"), ended_at=st.get("ended_at")
+        )
     if phase == "failed":
         error = str(st.get("error") or "unknown error")
-        return Resolved("failed", "launch helper", reason=f"Launch failed: {error[:500]}",
-                        ended_at=st.get("ended_at"), error_lines=error.splitlines()[-8:])
+        return Resolved(
+            "failed",
+            "launch helper",
+            reason=f"Launch failed: {error[:500]}",
+            ended_at=st.get("ended_at"),
+            error_lines=error.splitlines()[-8:],
+        )
     if phase == "launching":
         if _helper_alive(st):
-            return Resolved("launching", "launch helper",
-                            reason=f"Launching on {cloud} (cluster {name}): provisioning and "
-                            "submitting; this can take minutes.")
+            return Resolved(
+                "launching",
+                "launch helper",
+                reason=f"Launching on {cloud} (cluster {name}): provisioning and "
+                "submitting; this can take minutes.",
+            )
         st = runstate.state(Path(rec.run_dir))
         if st.get("phase") == "launching":
-            return Resolved("lost", "launch helper",
-                            reason=f"The launch helper (pid {st.get('helper_pid')}) ended without "
-                            f"recording the outcome. Cluster {name} on {cloud} may be up: "
-                            "list_clusters shows it, down_cluster removes it.")
+            return Resolved(
+                "lost",
+                "launch helper",
+                reason=f"The launch helper (pid {st.get('helper_pid')}) ended without "
+                f"recording the outcome. Cluster {name} on {cloud} may be up: "
+                "list_clusters shows it, down_cluster removes it.",
+            )
         return _launch_phase(rec, st, cloud, name)
     return None
 
@@ -125,17 +137,31 @@ def resolve(rec: JobRecord) -> Resolved:
     else:
         remote = _query(run_dir, cloud, cluster, job_id)
         if remote.get("error"):
-            return Resolved("unknown", f"launcher ({cloud})", reason=remote["error"],
-                            started_at=started, observed_at=remote["observed_at"])
+            return Resolved(
+                "unknown",
+                f"launcher ({cloud})",
+                reason=remote["error"],
+                started_at=started,
+                observed_at=remote["observed_at"],
+            )
         _snapshot_quietly(rec, cloud, cluster, job_id)
     if remote.get("missing"):
         reason = f"{cloud} no longer knows job {job_id} on cluster {cluster}."
         status: JobState = "cancelled" if st.get("cancel_applied") else "unknown"
-        return Resolved(status, f"launcher ({cloud})", reason=reason, started_at=started,
-                        observed_at=remote["observed_at"])
+        return Resolved(
+            status,
+            f"launcher ({cloud})",
+            reason=reason,
+            started_at=started,
+            observed_at=remote["observed_at"],
+        )
     status = _STATES.get(str(remote.get("state")), "unknown")
-    out = Resolved(status, f"launcher ({cloud}, {remote.get('status')})", started_at=started,
-                   observed_at=remote["observed_at"])
+    out = Resolved(
+        status,
+        f"launcher ({cloud}, {remote.get('status')})",
+        started_at=started,
+        observed_at=remote["observed_at"],
+    )
     if remote.get("done"):
         out.ended_at = remote["observed_at"]
         if status == "failed":
@@ -145,10 +171,17 @@ def resolve(rec: JobRecord) -> Resolved:
             out.error_lines = logs_mod.error_lines([run_dir / runstate.STDOUT])
         if status == "cancelled":
             out.reason = "Cancelled on request." if runstate.cancel_requested(run_dir) else None
-        runstate.write_json_atomic(run_dir / FINAL, {
-            "status": status, "reason": out.reason, "started_at": started,
-            "ended_at": out.ended_at, "error_lines": out.error_lines,
-        }, mode=0o644)
+        runstate.write_json_atomic(
+            run_dir / FINAL,
+            {
+                "status": status,
+                "reason": out.reason,
+                "started_at": started,
+                "ended_at": out.ended_at,
+                "error_lines": out.error_lines,
+            },
+            mode=0o644,
+        )
         _auto_fetch(rec)
     return out
 
@@ -162,14 +195,21 @@ def _query(run_dir: Path, cloud: str, cluster: str, job_id: str) -> dict[str, An
     except ServiceError as exc:
         return {"error": exc.message, "observed_at": now}
     except Exception as exc:
-        return {"error": f"Could not ask {cloud} about job {job_id} on {cluster}: "
-                         f"{type(exc).__name__}: {str(exc)[:300]}", "observed_at": now}
+        return {
+            "error": f"Could not ask {cloud} about job {job_id} on {cluster}: "
+            f"{type(exc).__name__}: {str(exc)[:300]}",
+            "observed_at": now,
+        }
     data: dict[str, Any] = {"observed_at": now}
     if remote is None:
         data["missing"] = True
     else:
-        data.update(state=remote.state, status=remote.status, done=remote.done,
-                    cost_per_hour=remote.cost_per_hour)
+        data.update(
+            state=remote.state,
+            status=remote.status,
+            done=remote.done,
+            cost_per_hour=remote.cost_per_hour,
+        )
     runstate.write_json_atomic(run_dir / runstate.REMOTE, data, mode=0o644)
     return data
 
@@ -220,9 +260,20 @@ def _start_stream_child(
 ) -> subprocess.Popen[bytes]:
     """A child that reads the launcher's log stream and ends itself at `timeout_s`."""
     return subprocess.Popen(
-        [sys.executable, "-m", "oumi_mcp_server.clusters.logstream", cloud, cluster, job_id,
-         str(SNAPSHOT_BYTES), str(run_dir / runstate.STDOUT), str(timeout_s)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "oumi_mcp_server.clusters.logstream",
+            cloud,
+            cluster,
+            job_id,
+            str(SNAPSHOT_BYTES),
+            str(run_dir / runstate.STDOUT),
+            str(timeout_s),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
 
@@ -231,8 +282,11 @@ def _stream_snapshot(
     run_dir: Path, cloud: str, cluster: str, job_id: str, timeout_s: float
 ) -> bytes | None:
     """Wait for the child (it stops itself at the bound); kill its whole group if it did not."""
-    before = (run_dir / runstate.STDOUT).stat().st_mtime_ns if (
-        run_dir / runstate.STDOUT).exists() else None
+    before = (
+        (run_dir / runstate.STDOUT).stat().st_mtime_ns
+        if (run_dir / runstate.STDOUT).exists()
+        else None
+    )
     proc = _start_stream_child(run_dir, cloud, cluster, job_id, timeout_s)
     try:
         proc.wait(timeout=timeout_s + 5)
@@ -262,16 +316,25 @@ def cancel(rec: JobRecord) -> CancelResult:
         st = runstate.state(run_dir)
         if st.get("phase") == "launching":
             return CancelResult(
-                job_id=rec.id, cancelled=False, status="launching",
+                job_id=rec.id,
+                cancelled=False,
+                status="launching",
                 message=f"Cancel recorded. The job is still launching on {cloud}; it is "
                 "cancelled the moment the launch completes. "
-                + (f"Cluster {name} will stay up: down_cluster tears it down."
-                   if cloud in SKY_CLOUDS else ""),
+                + (
+                    f"Cluster {name} will stay up: down_cluster tears it down."
+                    if cloud in SKY_CLOUDS
+                    else ""
+                ),
             )
     if st.get("phase") != "launched":
         view = resolve(rec)
-        return CancelResult(job_id=rec.id, cancelled=view.status == "cancelled",
-                            status=view.status, message=view.reason or "Nothing to cancel.")
+        return CancelResult(
+            job_id=rec.id,
+            cancelled=view.status == "cancelled",
+            status=view.status,
+            message=view.reason or "Nothing to cancel.",
+        )
     from oumi_mcp_server.clusters import launcher_api
 
     cluster, job_id = str(st.get("cluster") or name), str(st.get("launcher_job_id"))
@@ -292,10 +355,17 @@ def cancel(rec: JobRecord) -> CancelResult:
         time.sleep(0.5)
         (run_dir / runstate.REMOTE).unlink(missing_ok=True)
         view = resolve(rec)
-    up = (f" Cluster {cluster} is still up (stop_cluster or down_cluster to stop billing)."
-          if cloud in SKY_CLOUDS else "")
-    return CancelResult(job_id=rec.id, cancelled=view.status == "cancelled", status=view.status,
-                        message=f"{cloud} reports the job {view.status}.{up}")
+    up = (
+        f" Cluster {cluster} is still up (stop_cluster or down_cluster to stop billing)."
+        if cloud in SKY_CLOUDS
+        else ""
+    )
+    return CancelResult(
+        job_id=rec.id,
+        cancelled=view.status == "cancelled",
+        status=view.status,
+        message=f"{cloud} reports the job {view.status}.{up}",
+    )
 
 
 def _auto_fetch(rec: JobRecord) -> None:
@@ -321,9 +391,11 @@ def fetch_outputs(
     run_dir = Path(rec.run_dir)
     st = runstate.state(run_dir)
     if st.get("phase") != "launched":
-        raise ServiceError("not_launched",
-                           f"Job {rec.id} never ran on a cluster; nothing to fetch.",
-                           "get_job_status says why.")
+        raise ServiceError(
+            "not_launched",
+            f"Job {rec.id} never ran on a cluster; nothing to fetch.",
+            "get_job_status says why.",
+        )
     spec = runstate.launch_spec(run_dir)
     cloud, cluster = str(spec["cloud"]), str(st.get("cluster") or spec["cluster"])
     job_id = str(st.get("launcher_job_id"))
@@ -333,8 +405,11 @@ def fetch_outputs(
         slurm.open_master(target)
         remote_dir = slurm.remote_dir(target, job_id, MARKER)
         if not remote_dir:
-            raise ServiceError("fetch_failed", f"Job {job_id}'s log does not say where it ran.",
-                               "The job may not have started yet; retry after it ran.")
+            raise ServiceError(
+                "fetch_failed",
+                f"Job {job_id}'s log does not say where it ran.",
+                "The job may not have started yet; retry after it ran.",
+            )
         remote = _remote_output(spec, remote_dir)
         slurm.rsync_down(target, remote, dest, on_progress)
     else:
@@ -343,8 +418,13 @@ def fetch_outputs(
         remote = _remote_output(spec, "~/sky_workdir")
         launcher_api.sky_rsync_down(cluster, remote, dest)
     files = [p for p in dest.rglob("*") if p.is_file()]
-    result = FetchResult(job_id=rec.id, source=f"{cluster}:{remote}", dest=str(dest),
-                         files=len(files), bytes=sum(p.stat().st_size for p in files))
+    result = FetchResult(
+        job_id=rec.id,
+        source=f"{cluster}:{remote}",
+        dest=str(dest),
+        files=len(files),
+        bytes=sum(p.stat().st_size for p in files),
+    )
     runstate.write_json_atomic(run_dir / "fetched.json", result.model_dump(), mode=0o644)
     return result
 

@@ -58,8 +58,11 @@ def enabled_clouds() -> list[str]:
 
 
 def _slurm_names(store: JobStore) -> set[str]:
-    names = {rec.cluster for rec in store.page(before=None, limit=500)
-             if rec.extra.get("cloud") == "slurm" and rec.cluster}
+    names = {
+        rec.cluster
+        for rec in store.page(before=None, limit=500)
+        if rec.extra.get("cloud") == "slurm" and rec.cluster
+    }
     for conn in filter(None, os.environ.get("OUMI_SLURM_CONNECTIONS", "").split(",")):
         names.add(conn.strip())
     return names
@@ -74,9 +77,13 @@ def clusters_of(cloud: str) -> list[ClusterInfo]:
             launcher_api.cluster(cloud, name)
     out = []
     for cluster in target.list_clusters():
-        info = ClusterInfo(name=cluster.name(), cloud=cloud,
-                           status="known (Slurm: shared, not probed)" if cloud in SLURM_CLOUDS
-                           else _sky_status(cluster))
+        info = ClusterInfo(
+            name=cluster.name(),
+            cloud=cloud,
+            status="known (Slurm: shared, not probed)"
+            if cloud in SLURM_CLOUDS
+            else _sky_status(cluster),
+        )
         info.cost_per_hour, info.autostop_minutes = _sky_details(cluster.name())
         out.append(info)
     return out
@@ -122,13 +129,19 @@ def attach_jobs(clusters: list[ClusterInfo], store: JobStore) -> None:
 
 def describe(action: str, cloud: str, cluster: str) -> str:
     if cloud in SLURM_CLOUDS:
-        return (f"{action} on Slurm cluster {cluster} does nothing: the cluster is shared and "
-                "managed by its admins; cancel jobs with cancel_job instead.")
+        return (
+            f"{action} on Slurm cluster {cluster} does nothing: the cluster is shared and "
+            "managed by its admins; cancel jobs with cancel_job instead."
+        )
     if action == "stop":
-        return (f"Stop {cloud} cluster {cluster}: its machines shut down and billing for compute "
-                "stops; disks are kept (and billed) and running jobs are killed.")
-    return (f"Tear down {cloud} cluster {cluster}: its machines AND disks are deleted. Everything "
-            "on them (checkpoints, outputs not fetched with fetch_outputs) is lost for good.")
+        return (
+            f"Stop {cloud} cluster {cluster}: its machines shut down and billing for compute "
+            "stops; disks are kept (and billed) and running jobs are killed."
+        )
+    return (
+        f"Tear down {cloud} cluster {cluster}: its machines AND disks are deleted. Everything "
+        "on them (checkpoints, outputs not fetched with fetch_outputs) is lost for good."
+    )
 
 
 def apply(action: str, cloud: str, cluster: str) -> str:

@@ -41,15 +41,24 @@ def launch(run_dir: Path) -> None:
 
         job = JobConfig.from_yaml(str(run_dir / runstate.JOB_YAML))
         if runstate.cancel_requested(run_dir):  # the last moment nothing is launched yet
-            runstate.update(run_dir, phase="cancelled", ended_at=time.time(),
-                            note="Cancelled before provisioning started; nothing was launched.")
+            runstate.update(
+                run_dir,
+                phase="cancelled",
+                ended_at=time.time(),
+                note="Cancelled before provisioning started; nothing was launched.",
+            )
             return
         if target is not None:
             slurm.open_master(target)
             slurm.prepare(target)
         cluster, status = launcher_api.launcher().up(job, name, **spec.get("up_kwargs", {}))
-        runstate.update(run_dir, phase="launched", cluster=cluster.name(),
-                        launcher_job_id=str(status.id), launched_at=time.time())
+        runstate.update(
+            run_dir,
+            phase="launched",
+            cluster=cluster.name(),
+            launcher_job_id=str(status.id),
+            launched_at=time.time(),
+        )
         if runstate.cancel_requested(run_dir):
             try:
                 cluster.cancel_job(str(status.id))

@@ -75,9 +75,15 @@ def plan_from_options(
             f"Known keys: {', '.join(ClusterOptions.model_fields)}.",
         ) from None
     args = ClusterArgs(
-        cloud=cloud, cluster_name=o.cluster_name, accelerators=o.accelerators,
-        num_nodes=o.num_nodes, use_spot=o.use_spot, disk_size=o.disk_size,
-        file_mounts=dict(o.file_mounts), storage_mounts=dict(o.storage_mounts), setup=o.setup,
+        cloud=cloud,
+        cluster_name=o.cluster_name,
+        accelerators=o.accelerators,
+        num_nodes=o.num_nodes,
+        use_spot=o.use_spot,
+        disk_size=o.disk_size,
+        file_mounts=dict(o.file_mounts),
+        storage_mounts=dict(o.storage_mounts),
+        setup=o.setup,
         autostop_minutes=o.autostop_minutes,
     )
     return plan(req, args, fetch_outputs=o.fetch_outputs, preflight=preflight)
@@ -86,12 +92,14 @@ def plan_from_options(
 def render(built: ClusterBuiltPlan) -> str:
     """The cluster plan as a person reads it (the elicitation message)."""
     c = built.cluster
-    return "\n".join([
-        f"Launch oumi {built.plan.command} on {c['cloud']} (cluster {c['cluster_name']})?",
-        f"Job config:\n{yaml.safe_dump(c['job_config'], sort_keys=False)}",
-        *built.plan.notes,
-        f"Pre-flight: {built.plan.preflight}",
-    ])
+    return "\n".join(
+        [
+            f"Launch oumi {built.plan.command} on {c['cloud']} (cluster {c['cluster_name']})?",
+            f"Job config:\n{yaml.safe_dump(c['job_config'], sort_keys=False)}",
+            *built.plan.notes,
+            f"Pre-flight: {built.plan.preflight}",
+        ]
+    )
 
 
 def offer(built: ClusterBuiltPlan) -> LaunchResult:
@@ -129,8 +137,9 @@ def launch_approved(built: ClusterBuiltPlan) -> LaunchResult:
 def cancel(job_id: str) -> CancelResult:
     rec = get_service().record(job_id)
     if rec.backend != BACKEND:
-        raise ServiceError("not_a_cluster_job", f"{job_id} is not a cluster job.",
-                           "Use cancel_job for local jobs.")
+        raise ServiceError(
+            "not_a_cluster_job", f"{job_id} is not a cluster job.", "Use cancel_job for local jobs."
+        )
     return follow.cancel(rec)
 
 
@@ -142,13 +151,17 @@ def fetch_outputs(
 ) -> FetchResult:
     rec = get_service().record(job_id)
     if rec.backend != BACKEND:
-        raise ServiceError("not_a_cluster_job", f"{job_id} ran locally; its outputs are in "
-                           f"{rec.output_dir}.", "Read them there.")
+        raise ServiceError(
+            "not_a_cluster_job",
+            f"{job_id} ran locally; its outputs are in {rec.output_dir}.",
+            "Read them there.",
+        )
     target = None
     if dest:
         if not client_cwd:
-            raise ServiceError("bad_client_cwd", "dest needs client_cwd.",
-                               "Pass the absolute project folder.")
+            raise ServiceError(
+                "bad_client_cwd", "dest needs client_cwd.", "Pass the absolute project folder."
+            )
         target = resolve_in_workspace(dest, client_cwd)
     return follow.fetch_outputs(rec, Path(target) if target else None, on_progress)
 
@@ -184,15 +197,22 @@ def cluster_action(
     if not approved:
         if not confirm_token:
             tok = consent.issue(f"cluster-{action}", bind)
-            return ClusterAction(cloud=cloud, cluster=cluster, action=action, done=False,
-                                 message="Nothing changed yet. Show the plan to the user, then "
-                                 f"call {action}_cluster again with this confirm_token.",
-                                 plan=what, confirm_token=tok.token,
-                                 expires_at=_iso(tok.expires_at))
+            return ClusterAction(
+                cloud=cloud,
+                cluster=cluster,
+                action=action,
+                done=False,
+                message="Nothing changed yet. Show the plan to the user, then "
+                f"call {action}_cluster again with this confirm_token.",
+                plan=what,
+                confirm_token=tok.token,
+                expires_at=_iso(tok.expires_at),
+            )
         consent.verify(confirm_token, f"cluster-{action}", bind)
     message = inventory.apply(action, cloud, cluster)
-    return ClusterAction(cloud=cloud, cluster=cluster, action=action, done=True, message=message,
-                         plan=what)
+    return ClusterAction(
+        cloud=cloud, cluster=cluster, action=action, done=True, message=message, plan=what
+    )
 
 
 CLUSTER_OPTION_KEYS: tuple[str, ...] = tuple(ClusterOptions.model_fields)

@@ -84,9 +84,7 @@ def open_master(target: Target, timeout_s: float = 30) -> bool:
 
 def close_master(target: Target) -> None:
     with contextlib.suppress(subprocess.TimeoutExpired):
-        subprocess.run(
-            _ssh(target, "-O", "exit"), capture_output=True, timeout=10, check=False
-        )
+        subprocess.run(_ssh(target, "-O", "exit"), capture_output=True, timeout=10, check=False)
 
 
 def run(target: Target, command: str, timeout_s: float = 30) -> subprocess.CompletedProcess[bytes]:
@@ -143,12 +141,23 @@ def rsync_down(
         raise ServiceError("bad_remote_path", f"Unexpected remote path {remote[:120]!r}.")
     local.mkdir(parents=True, exist_ok=True)
     cmd = [
-        "rsync", "-a", "--partial", "--info=progress2", "--no-inc-recursive",
-        "-e", f"ssh -S {control_path()} -o BatchMode=yes",
-        f"{target.dest}:{remote.rstrip('/')}/", f"{local}/",
+        "rsync",
+        "-a",
+        "--partial",
+        "--info=progress2",
+        "--no-inc-recursive",
+        "-e",
+        f"ssh -S {control_path()} -o BatchMode=yes",
+        f"{target.dest}:{remote.rstrip('/')}/",
+        f"{local}/",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     try:
         buf = b""

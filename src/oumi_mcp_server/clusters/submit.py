@@ -45,9 +45,7 @@ from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, binding, build_p
 from oumi_mcp_server.jobs.store import JobStore
 
 BACKEND = "launcher"
-CLOUD_NAMES = frozenset(
-    {*SKY_CLOUDS, *SLURM_CLOUDS, "modal"}
-)
+CLOUD_NAMES = frozenset({*SKY_CLOUDS, *SLURM_CLOUDS, "modal"})
 
 
 class ClusterLaunchPlan(LaunchPlan):
@@ -128,9 +126,11 @@ def plan_cluster(
     built = build_plan(req, preflight=preflight)
     _, raw, data = read_config(req.config, req.client_cwd)
     plan = built.plan
-    user = slurm.parse_cluster(args.cluster_name).user if (
-        args.cloud in SLURM_CLOUDS and args.cluster_name
-    ) else None
+    user = (
+        slurm.parse_cluster(args.cluster_name).user
+        if (args.cloud in SLURM_CLOUDS and args.cluster_name)
+        else None
+    )
     job_name = plan.job_name or f"oumi-{plan.command}"
     name = _cluster_name(args)
     envs = {**built.env, **args.envs}

@@ -93,9 +93,7 @@ def _logs(svc: JobService, job_id: str, stream: str, tail: int) -> JobLogs:
             "bad_stream", f"Unknown stream {stream[:20]!r}.", "Use stdout or stderr."
         )
     if not 1 <= tail <= MAX_LOG_LINES:
-        raise ServiceError(
-            "bad_tail", f"tail must be between 1 and {MAX_LOG_LINES}.", "Use 200."
-        )
+        raise ServiceError("bad_tail", f"tail must be between 1 and {MAX_LOG_LINES}.", "Use 200.")
     return svc.logs(job_id, tail=tail, stream=cast(Stream, stream), max_bytes=LOG_BYTES)
 
 
@@ -132,9 +130,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         code = "method_not_allowed"
     err = ServiceError(code, str(exc.detail), "The dashboard is read-only: GET / or /api/jobs.")
     if request.url.path.startswith("/api/"):
-        return JSONResponse(
-            {"error": err.to_dict()}, status_code=exc.status_code, headers=_HEADERS
-        )
+        return JSONResponse({"error": err.to_dict()}, status_code=exc.status_code, headers=_HEADERS)
     return HTMLResponse(
         render.page("Oumi jobs", render.message_fragment(err.message)),
         status_code=exc.status_code,
@@ -187,8 +183,11 @@ def build_routes(service: Service) -> list[Route]:
     async def job_page(request: Request) -> Response:
         stream = "stderr" if request.query_params.get("stream") == "stderr" else "stdout"
         view, series, logs = await call(_job_page, request.path_params["job_id"], stream)
-        return _html(request, f"{view.name} · Oumi jobs",
-                     render.job_fragment(view, series, logs, stream, time.time()))
+        return _html(
+            request,
+            f"{view.name} · Oumi jobs",
+            render.job_fragment(view, series, logs, stream, time.time()),
+        )
 
     return [
         Route("/", _handler(jobs_page)),
@@ -212,7 +211,5 @@ def allowed_hosts(bind: str) -> tuple[str, ...]:
 
 def build_app(bind: str = "127.0.0.1", service: Service = get_service) -> ASGIApp:
     """The guarded ASGI app; `service` is looked up per request (tests switch state dirs)."""
-    app = Starlette(
-        routes=build_routes(service), exception_handlers={HTTPException: _http_error}
-    )
+    app = Starlette(routes=build_routes(service), exception_handlers={HTTPException: _http_error})
     return HttpGuard(app, allowed_hosts=allowed_hosts(bind))

@@ -137,7 +137,7 @@ def jobs_fragment(views: list[JobStatusView], total_stored: int, now: float | No
         f'<div id="view" data-live="{live}"><table class="jobs"><thead><tr><th>Job</th>'
         "<th>Name</th><th>Command</th><th>Status</th><th>Progress</th><th>Loss</th><th>ETA</th>"
         "<th>Submitted (UTC)</th><th>Duration</th></tr></thead>"
-        f'<tbody>{"".join(rows)}</tbody></table>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
         f'<p class="muted">{len(views)} of {total_stored} stored job(s), newest first.</p></div>'
     )
 
@@ -150,8 +150,15 @@ def _facts(view: JobStatusView, now: float) -> str:
         ("Backend", e(view.backend + (f" ({view.cluster})" if view.cluster else ""))),
         ("Model", e(view.model or "-")),
         ("Progress", progress_cell(view)),
-        ("Loss", f"{_loss(view)}" + (f" <span class=muted>(first {p.first_loss:.4g})</span>"
-                                      if p and p.first_loss is not None else "")),
+        (
+            "Loss",
+            f"{_loss(view)}"
+            + (
+                f" <span class=muted>(first {p.first_loss:.4g})</span>"
+                if p and p.first_loss is not None
+                else ""
+            ),
+        ),
         ("Epoch", f"{p.epoch:.3g}" if p and p.epoch is not None else "-"),
         ("ETA", _eta(view)),
         ("Submitted", short_time(view.submitted_at)),
@@ -163,8 +170,10 @@ def _facts(view: JobStatusView, now: float) -> str:
         items.append(("Exit", e(view.signal or view.exit_code)))
     if view.reason:
         items.append(("Why", e(view.reason)))
-    items += [("Run folder", f'<span class="mono">{e(view.run_dir)}</span>'),
-              ("Output", f'<span class="mono">{e(view.output_dir or "-")}</span>')]
+    items += [
+        ("Run folder", f'<span class="mono">{e(view.run_dir)}</span>'),
+        ("Output", f'<span class="mono">{e(view.output_dir or "-")}</span>'),
+    ]
     return "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items)
 
 
@@ -177,7 +186,7 @@ def job_fragment(
     if view.error_lines:
         errors = (
             '<div class="card errors"><h2>Last error lines</h2>'
-            f'<pre>{e(chr(10).join(view.error_lines))}</pre></div>'
+            f"<pre>{e(chr(10).join(view.error_lines))}</pre></div>"
         )
     legend = ""
     if series.points:

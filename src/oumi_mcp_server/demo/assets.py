@@ -49,8 +49,9 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}"
 )
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>", "<|system|>", "<|user|>", "<|assistant|>"]
-TOKEN_ROLES = dict(zip(("pad_token", "bos_token", "eos_token", "unk_token"), SPECIAL_TOKENS[:4],
-                       strict=True))
+TOKEN_ROLES = dict(
+    zip(("pad_token", "bos_token", "eos_token", "unk_token"), SPECIAL_TOKENS[:4], strict=True)
+)
 QA_PAIRS = [
     ("What color is the sky?", "The sky is blue."),
     ("What color is grass?", "Grass is green."),
@@ -101,15 +102,27 @@ def build_tiny_assets(root: Path) -> TinyAssets:
     _write_yaml(train_config, _train_config(model_dir, dataset, output_dir))
     predictions = root / "predictions.jsonl"
     _write_yaml(infer_config, _infer_config(output_dir, prompts, predictions))
-    return TinyAssets(root=root, model_dir=model_dir, dataset_jsonl=dataset, prompts_jsonl=prompts,
-                      train_config=train_config, infer_config=infer_config, eval_config=None,
-                      output_dir=output_dir, predictions_jsonl=predictions,
-                      train_steps=TRAIN_STEPS)
+    return TinyAssets(
+        root=root,
+        model_dir=model_dir,
+        dataset_jsonl=dataset,
+        prompts_jsonl=prompts,
+        train_config=train_config,
+        infer_config=infer_config,
+        eval_config=None,
+        output_dir=output_dir,
+        predictions_jsonl=predictions,
+        train_steps=TRAIN_STEPS,
+    )
 
 
 def _chat(question: str, answer: str) -> dict[str, Any]:
-    return {"messages": [{"role": "user", "content": question},
-                         {"role": "assistant", "content": answer}]}
+    return {
+        "messages": [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer},
+        ]
+    }
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -129,52 +142,100 @@ def _build_model(model_dir: Path, texts: list[str]) -> None:
     raw = Tokenizer(models.BPE(unk_token=TOKEN_ROLES["unk_token"]))
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     raw.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=384, special_tokens=SPECIAL_TOKENS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=384,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     raw.train_from_iterator(texts, trainer=trainer)
     tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_object=raw, additional_special_tokens=SPECIAL_TOKENS[4:], model_max_length=256,
-        **TOKEN_ROLES)
+        tokenizer_object=raw,
+        additional_special_tokens=SPECIAL_TOKENS[4:],
+        model_max_length=256,
+        **TOKEN_ROLES,
+    )
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(model_dir)
 
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=HIDDEN, intermediate_size=2 * HIDDEN,
-        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
-        max_position_embeddings=256, tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+        vocab_size=len(tokenizer),
+        hidden_size=HIDDEN,
+        intermediate_size=2 * HIDDEN,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=256,
+        tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     model = LlamaForCausalLM(config)  # type: ignore[no-untyped-call]
     model.save_pretrained(model_dir, safe_serialization=True)
 
 
 def _model_section(model_name: Path) -> dict[str, Any]:
-    return {"model_name": str(model_name), "model_max_length": 256, "torch_dtype_str": "float32",
-            "attn_implementation": "sdpa", "load_pretrained_weights": True,
-            "trust_remote_code": False, "chat_template": "auto"}
+    return {
+        "model_name": str(model_name),
+        "model_max_length": 256,
+        "torch_dtype_str": "float32",
+        "attn_implementation": "sdpa",
+        "load_pretrained_weights": True,
+        "trust_remote_code": False,
+        "chat_template": "auto",
+    }
 
 
 def _train_config(model_dir: Path, dataset: Path, output_dir: Path) -> dict[str, Any]:
     return {
         "model": _model_section(model_dir),
-        "data": {"train": {
-            "datasets": [{"dataset_name": "text_sft_jsonl", "dataset_path": str(dataset),
-                          "shuffle": True, "seed": 42}],
-            "seed": 42}},
+        "data": {
+            "train": {
+                "datasets": [
+                    {
+                        "dataset_name": "text_sft_jsonl",
+                        "dataset_path": str(dataset),
+                        "shuffle": True,
+                        "seed": 42,
+                    }
+                ],
+                "seed": 42,
+            }
+        },
         "training": {
-            "trainer_type": "TRL_SFT", "max_steps": TRAIN_STEPS, "per_device_train_batch_size": 8,
-            "gradient_accumulation_steps": 1, "learning_rate": 3.0e-3, "warmup_steps": 0,
-            "lr_scheduler_type": "constant", "optimizer": "adamw_torch", "logging_steps": 1,
-            "save_steps": 0, "save_final_model": True, "eval_strategy": "no",
-            "dataloader_num_workers": 0, "compile": False, "seed": 42,
-            "log_model_summary": False, "include_performance_metrics": False,
-            "enable_wandb": False, "enable_mlflow": False, "enable_tensorboard": False,
-            "output_dir": str(output_dir), "run_name": "tiny-demo"},
+            "trainer_type": "TRL_SFT",
+            "max_steps": TRAIN_STEPS,
+            "per_device_train_batch_size": 8,
+            "gradient_accumulation_steps": 1,
+            "learning_rate": 3.0e-3,
+            "warmup_steps": 0,
+            "lr_scheduler_type": "constant",
+            "optimizer": "adamw_torch",
+            "logging_steps": 1,
+            "save_steps": 0,
+            "save_final_model": True,
+            "eval_strategy": "no",
+            "dataloader_num_workers": 0,
+            "compile": False,
+            "seed": 42,
+            "log_model_summary": False,
+            "include_performance_metrics": False,
+            "enable_wandb": False,
+            "enable_mlflow": False,
+            "enable_tensorboard": False,
+            "output_dir": str(output_dir),
+            "run_name": "tiny-demo",
+        },
     }
 
 
 def _infer_config(output_dir: Path, prompts: Path, predictions: Path) -> dict[str, Any]:
-    return {"model": _model_section(output_dir),
-            "generation": {"max_new_tokens": 16, "temperature": 0.0, "batch_size": 1},
-            "input_path": str(prompts), "output_path": str(predictions), "engine": "NATIVE"}
+    return {
+        "model": _model_section(output_dir),
+        "generation": {"max_new_tokens": 16, "temperature": 0.0, "batch_size": 1},
+        "input_path": str(prompts),
+        "output_path": str(predictions),
+        "engine": "NATIVE",
+    }

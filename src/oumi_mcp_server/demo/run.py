@@ -71,8 +71,9 @@ def default_server_command() -> list[str]:
 
 def server_env(options: DemoOptions) -> dict[str, str]:
     env = dict(os.environ) | OFFLINE_ENV | {"PYTHONUNBUFFERED": "1"}
-    configs = options.configs_dir or (None if env.get("OUMI_MCP_CONFIGS_DIR")
-                                      else default_configs_dir())
+    configs = options.configs_dir or (
+        None if env.get("OUMI_MCP_CONFIGS_DIR") else default_configs_dir()
+    )
     if configs is not None:
         env["OUMI_MCP_CONFIGS_DIR"] = str(configs)
     return env
@@ -113,8 +114,9 @@ class _Demo:
         """Call a tool the way an assistant does; an error result stops the demo, explained."""
         shown = ", ".join(f"{k}={_cut(repr(v), 64)}" for k, v in args.items() if k != "client_cwd")
         self.say(f"→ {name}({shown})")
-        result = await self.client.call_tool(name, args, read_timeout_seconds=CALL_TIMEOUT_S,
-                                             progress_callback=progress)
+        result = await self.client.call_tool(
+            name, args, read_timeout_seconds=CALL_TIMEOUT_S, progress_callback=progress
+        )
         text = "".join(getattr(block, "text", "") for block in result.content)
         if result.is_error:
             code, message = _error_text(text)
@@ -139,8 +141,9 @@ class _Demo:
         self.say(f"recipes:     {env.get('OUMI_MCP_CONFIGS_DIR', 'the server default source')}")
         self.header("start the server over stdio")
         self.say(f"$ {' '.join(command)}   (its stderr: {self.log_path})")
-        params = StdioServerParameters(command=command[0], args=command[1:], env=env,
-                                       cwd=str(workdir))
+        params = StdioServerParameters(
+            command=command[0], args=command[1:], env=env, cwd=str(workdir)
+        )
         started = time.perf_counter()
         with self.log_path.open("a", encoding="utf-8") as errlog:
             async with Client(stdio_client(params, errlog=errlog)) as client:
@@ -168,8 +171,9 @@ class _Demo:
     async def list_tools(self) -> set[str]:
         self.header("list the tools")
         listing = await self.client.list_tools()
-        size = len(json.dumps([t.model_dump(mode="json", exclude_none=True)
-                               for t in listing.tools]))
+        size = len(
+            json.dumps([t.model_dump(mode="json", exclude_none=True) for t in listing.tools])
+        )
         self.say(f"{len(listing.tools)} tools, {size} bytes of tools/list:")
         for tool in listing.tools:
             first = (tool.description or "").strip().splitlines()[0] if tool.description else ""
@@ -198,8 +202,10 @@ class _Demo:
             return
         self.header("read a recipe")
         recipe = await self.call("get_config", {"path": results[0]["path"], "max_chars": 1200})
-        self.say(f"{recipe.get('path')}: {recipe.get('task')} · {recipe.get('model')} · "
-                 f"peft {recipe.get('peft') or 'none'}")
+        self.say(
+            f"{recipe.get('path')}: {recipe.get('task')} · {recipe.get('model')} · "
+            f"peft {recipe.get('peft') or 'none'}"
+        )
         if recipe.get("description"):
             self.say(f"  {_cut(recipe['description'], 160)}")
         lines = str(recipe.get("content", "")).splitlines()
@@ -225,9 +231,12 @@ class _Demo:
         started = time.perf_counter()
         assets = await anyio.to_thread.run_sync(build_tiny_assets, workdir / "tiny")
         self.say(f"built in {time.perf_counter() - started:.1f} s:")
-        for label, path in (("model", assets.model_dir), ("data", assets.dataset_jsonl),
-                            ("train config", assets.train_config),
-                            ("infer config", assets.infer_config)):
+        for label, path in (
+            ("model", assets.model_dir),
+            ("data", assets.dataset_jsonl),
+            ("train config", assets.train_config),
+            ("infer config", assets.infer_config),
+        ):
             self.say(f"  {label:13} {path.relative_to(workdir)}")
         train_config = str(assets.train_config.relative_to(workdir))
         cwd = str(workdir)
@@ -236,16 +245,18 @@ class _Demo:
         report = await self.call("pre_flight_check", {"config": train_config, "client_cwd": cwd})
         self.say(f"ready: {report.get('ready')} · {report.get('summary', '')}")
         for finding in report.get("findings", [])[:6]:
-            self.say(f"  [{finding['severity']}] {finding['code']}: "
-                     f"{_cut(finding['message'], 110)}")
+            self.say(
+                f"  [{finding['severity']}] {finding['code']}: {_cut(finding['message'], 110)}"
+            )
         if not report.get("ready"):
             raise DemoError("pre-flight found errors (above); not launching")
 
         job_id = await self.launch("train", train_config, cwd, "tiny-demo-train")
         status = await self.wait(job_id)
         self.header("read the training logs")
-        logs = await self.call("get_job_logs", {"job_id": job_id, "tail": 5, "stream": "stdout",
-                                                "grep": "'loss'"})
+        logs = await self.call(
+            "get_job_logs", {"job_id": job_id, "tail": 5, "stream": "stdout", "grep": "'loss'"}
+        )
         for stream in logs.get("streams", []):
             for line in stream["text"].splitlines():
                 self.say(f"  | {_cut(line, 110)}")
@@ -304,25 +315,31 @@ class _Demo:
 
         deadline = time.monotonic() + JOB_DEADLINE_S
         while True:
-            status = await self.call("wait_for_job", {"job_id": job_id,
-                                                      "timeout_s": WAIT_SLICE_S}, progress)
+            status = await self.call(
+                "wait_for_job", {"job_id": job_id, "timeout_s": WAIT_SLICE_S}, progress
+            )
             if status.get("status") in TERMINAL_STATES:
                 break
             if time.monotonic() > deadline:
-                raise DemoError(f"job {job_id} still {status.get('status')} after "
-                                f"{JOB_DEADLINE_S:.0f} s")
+                raise DemoError(
+                    f"job {job_id} still {status.get('status')} after {JOB_DEADLINE_S:.0f} s"
+                )
         self.show_status(status)
         return status
 
     def show_status(self, status: dict[str, Any]) -> None:
-        self.say(f"  status: {status.get('status')} (exit code {status.get('exit_code')}) "
-                 f"· from {status.get('status_source')}")
+        self.say(
+            f"  status: {status.get('status')} (exit code {status.get('exit_code')}) "
+            f"· from {status.get('status_source')}"
+        )
         progress = status.get("progress") or {}
         if progress.get("loss") is not None:
             first = progress.get("first_loss")
             start = f"{first:.3f} → " if first is not None else ""
-            self.say(f"  steps: {progress.get('step')}/{progress.get('total_steps')} · "
-                     f"loss {start}{progress['loss']:.3f}")
+            self.say(
+                f"  steps: {progress.get('step')}/{progress.get('total_steps')} · "
+                f"loss {start}{progress['loss']:.3f}"
+            )
         for line in status.get("error_lines", [])[-5:]:
             self.say(f"  ! {_cut(line, 110)}")
 

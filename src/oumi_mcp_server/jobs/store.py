@@ -90,9 +90,7 @@ class TokenAlreadyUsedError(Exception):
 
 
 def _row_to_record(row: sqlite3.Row) -> JobRecord:
-    return JobRecord(
-        **{c: json.loads(row[c]) if c in _JSON_COLUMNS else row[c] for c in _COLUMNS}
-    )
+    return JobRecord(**{c: json.loads(row[c]) if c in _JSON_COLUMNS else row[c] for c in _COLUMNS})
 
 
 def _record_values(rec: JobRecord) -> tuple[Any, ...]:

@@ -74,8 +74,10 @@ class HttpGuard:
             return
         code = "forbidden" if status == 403 else "unauthorized"
         body = json.dumps({"error": {"code": code, "message": message}}).encode()
-        response_headers = [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]
+        response_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         if status == 401:
             response_headers.append((b"www-authenticate", b'Bearer realm="oumi-mcp-server"'))
         await send({"type": "http.response.start", "status": status, "headers": response_headers})

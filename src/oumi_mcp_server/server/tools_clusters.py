@@ -30,7 +30,9 @@ def register(app: MCPServer) -> None:
 
     @app.tool(
         annotations=ToolAnnotations(
-            read_only_hint=True, destructive_hint=False, idempotent_hint=True,
+            read_only_hint=True,
+            destructive_hint=False,
+            idempotent_hint=True,
             open_world_hint=True,
         )
     )
@@ -44,32 +46,40 @@ def register(app: MCPServer) -> None:
 
     @app.tool(
         annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=True,
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=True,
             open_world_hint=True,
         )
     )
     @structured_errors
-    async def stop_cluster(cloud: Cloud, cluster: ClusterName, confirm_token: Token = None
-                           ) -> ClusterAction:
+    async def stop_cluster(
+        cloud: Cloud, cluster: ClusterName, confirm_token: Token = None
+    ) -> ClusterAction:
         """Stop a cluster (disks kept). First call returns the plan and a confirm_token."""
         return await run_blocking(clusters.cluster_action, "stop", cloud, cluster, confirm_token)
 
     @app.tool(
         annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=True,
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=True,
             open_world_hint=True,
         )
     )
     @structured_errors
-    async def down_cluster(cloud: Cloud, cluster: ClusterName, confirm_token: Token = None
-                           ) -> ClusterAction:
+    async def down_cluster(
+        cloud: Cloud, cluster: ClusterName, confirm_token: Token = None
+    ) -> ClusterAction:
         """Tear a cluster down, disks included. First call returns the plan (what is lost) and a
         confirm_token."""
         return await run_blocking(clusters.cluster_action, "down", cloud, cluster, confirm_token)
 
     @app.tool(
         annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=True,
+            read_only_hint=False,
+            destructive_hint=False,
+            idempotent_hint=True,
             open_world_hint=True,
         )
     )
