@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.vocabulary import OUMI_SUBCOMMAND
 from oumi_mcp_server.jobs import commands
 
 REMOTE_CONFIG = ".oumi_mcp/config.yaml"
@@ -83,7 +84,7 @@ def run_script(
     distributed: bool,
 ) -> str:
     """The remote script: write the config beside the working dir, then run oumi on it."""
-    sub = [*commands.COMMANDS[commands.canonical_command(command)], "-c", REMOTE_CONFIG]
+    sub = [*OUMI_SUBCOMMAND[commands.canonical_command(command)], "-c", REMOTE_CONFIG]
     sub += commands.override_args(overrides)
     launcher = ["oumi", "distributed", "torchrun", "-m", "oumi"] if distributed else ["oumi"]
     oumi = [*launcher, *sub]

@@ -11,24 +11,12 @@ import re
 import sys
 from collections.abc import Mapping
 
+from oumi_mcp_server.core import vocabulary
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.scripts import find_script
 
 OUMI_BIN_ENV = "OUMI_MCP_OUMI_BIN"
 
-# command -> oumi sub-command words
-COMMANDS: dict[str, tuple[str, ...]] = {
-    "train": ("train",),
-    "evaluate": ("evaluate",),
-    "eval": ("evaluate",),
-    "infer": ("infer",),
-    "synth": ("synth",),
-    "analyze": ("analyze",),
-    "judge": ("judge", "dataset"),
-    "quantize": ("quantize",),
-    "tune": ("tune",),
-}
-DISTRIBUTED = frozenset({"train", "evaluate", "eval", "infer"})
 MAX_NPROC = 64
 MAX_OVERRIDES = 64
 MAX_VALUE_LEN = 4096
@@ -40,13 +28,14 @@ OverrideValue = str | int | float | bool | None
 
 
 def canonical_command(command: str) -> str:
-    if command not in COMMANDS:
+    name = vocabulary.canonical_command(command)
+    if name is None:
         raise ServiceError(
             "unknown_command",
-            f"Unknown command {command!r}.",
-            f"Use one of: {', '.join(sorted(COMMANDS))}.",
+            f"Unknown command {command[:40]!r}.",
+            f"Use one of: {', '.join(vocabulary.COMMANDS)}.",
         )
-    return "evaluate" if command == "eval" else command
+    return name
 
 
 def oumi_executable() -> list[str]:
@@ -121,13 +110,13 @@ def build_argv(
             f"nproc must be between 1 and {MAX_NPROC}, got {nproc}.",
             "Pass the number of local GPUs to use.",
         )
-    if nproc > 1 and name not in DISTRIBUTED:
+    if nproc > 1 and name not in vocabulary.DISTRIBUTED_COMMANDS:
         raise ServiceError(
             "bad_nproc",
             f"{name} does not run distributed.",
-            f"Use nproc=1, or one of: {', '.join(sorted(DISTRIBUTED))}.",
+            f"Use nproc=1, or one of: {', '.join(sorted(vocabulary.DISTRIBUTED_COMMANDS))}.",
         )
-    tail = [*COMMANDS[name], "-c", config, *override_args(overrides)]
+    tail = [*vocabulary.OUMI_SUBCOMMAND[name], "-c", config, *override_args(overrides)]
     exe = oumi_executable()
     if nproc > 1:
         return [*exe, "distributed", "torchrun", "-m", "oumi", *tail]

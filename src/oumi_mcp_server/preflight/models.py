@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from oumi_mcp_server.core.vocabulary import CONFIG_KINDS, ConfigKind
+
 Severity = Literal["error", "warning", "info"]
-TaskType = Literal[
-    "training",
-    "evaluation",
-    "inference",
-    "synthesis",
-    "analyze",
-    "judge",
-    "quantization",
-    "tuning",
-    "job",
-]
-TASK_TYPES: tuple[str, ...] = get_args(TaskType)
+TaskType = ConfigKind
+TASK_TYPES: tuple[str, ...] = CONFIG_KINDS
 MAX_FINDINGS = 20
 FINDINGS_BUDGET_BYTES = 5_000
 # Compact schemas: `tools/list` is read by the assistant on every session.

@@ -7,20 +7,9 @@ import functools
 import typing
 from typing import Any
 
+from oumi_mcp_server.core.vocabulary import config_kind
 from oumi_mcp_server.preflight.models import TASK_TYPES
 
-TASK_ALIASES = {
-    "train": "training",
-    "sft": "training",
-    "eval": "evaluation",
-    "async_evaluation": "evaluation",
-    "infer": "inference",
-    "synth": "synthesis",
-    "analysis": "analyze",
-    "quantize": "quantization",
-    "tune": "tuning",
-    "launch": "job",
-}
 _CLASS_NAMES = {
     "training": "TrainingConfig",
     "evaluation": "EvaluationConfig",
@@ -47,9 +36,7 @@ _MARKER_KEYS: tuple[tuple[str, frozenset[str]], ...] = (
 
 
 def normalize_task_type(task_type: str) -> str | None:
-    t = task_type.strip().lower()
-    t = TASK_ALIASES.get(t, t)
-    return t if t in TASK_TYPES else None
+    return config_kind(task_type)
 
 
 def infer_task_type(data: dict[str, Any]) -> tuple[str | None, str]:

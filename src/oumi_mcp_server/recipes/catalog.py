@@ -7,35 +7,20 @@ from collections import Counter
 from pathlib import Path, PurePosixPath
 
 from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.vocabulary import RECIPE_TASK_ALIASES
 from oumi_mcp_server.recipes.extract import OTHER_TASK, TASK_TYPES, Recipe
 from oumi_mcp_server.recipes.index import build_index, match_family, normalize_model, scan
 from oumi_mcp_server.recipes.index import fingerprint as stats_fingerprint
 from oumi_mcp_server.recipes.ranking import SearchIndex, query_terms
 
 VALID_TASKS: tuple[str, ...] = (*TASK_TYPES, OTHER_TASK)
-TASK_ALIASES = {
-    "train": "sft",
-    "training": "sft",
-    "finetune": "sft",
-    "fine-tune": "sft",
-    "eval": "evaluation",
-    "evaluate": "evaluation",
-    "infer": "inference",
-    "synth": "synthesis",
-    "analysis": "analyze",
-    "quantize": "quantization",
-    "quant": "quantization",
-    "tune": "tuning",
-    "pretrain": "pretraining",
-    "launch": "job",
-}
 _CANONICAL_NAMES = ("train.yaml", "eval.yaml", "infer.yaml")
 
 
 def normalize_task(task: str) -> str:
     """A task type from TASK_TYPES (aliases like `eval` accepted); ServiceError if unknown."""
     key = task.strip().lower()
-    key = TASK_ALIASES.get(key, key)
+    key = RECIPE_TASK_ALIASES.get(key, key)
     if key not in VALID_TASKS:
         raise ServiceError(
             "unknown_task",

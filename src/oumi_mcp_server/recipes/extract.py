@@ -11,21 +11,9 @@ from typing import Any
 
 import yaml
 
-TASK_TYPES: tuple[str, ...] = (
-    "sft",
-    "dpo",
-    "grpo",
-    "kto",
-    "pretraining",
-    "evaluation",
-    "inference",
-    "synthesis",
-    "analyze",
-    "judge",
-    "quantization",
-    "tuning",
-    "job",
-)
+from oumi_mcp_server.core.vocabulary import RECIPE_TASKS
+
+TASK_TYPES: tuple[str, ...] = RECIPE_TASKS
 OTHER_TASK = "other"
 
 _MAX_DESCRIPTION = 240
