@@ -7,6 +7,7 @@ bash scripts/setup_env.sh
 export DO_NOT_TRACK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 WANDB_MODE=disabled
 export TOKENIZERS_PARALLELISM=false
 .venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check src tests bench
 .venv/bin/mypy
 # pytest's exit code 5 (no tests collected) is a failure here, as any non-zero code.
 exec .venv/bin/pytest "$@"
