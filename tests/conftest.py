@@ -11,6 +11,16 @@ from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
 from oumi_mcp_server.demo.assets import TinyAssets, build_tiny_assets
 from testsupport import SHARED_CONFIGS
 
+SLOW_MARKERS = ("oumi", "slurm")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects, so `-m "not slow"` skips these too
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs oumi or needs Slurm is slow as well."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def anyio_backend() -> str:

@@ -89,6 +89,7 @@ def test_fake_cloud_wrapped_job_config_loads_in_oumi_and_skypilot(fake_cloud: Pa
     assert parsed.num_nodes == 2 and parsed.run == job.run
 
 
+@pytest.mark.slow
 def test_fake_cloud_run_script_finds_its_config(fake_cloud: Path, tmp_path: Path) -> None:
     """Run the generated script in an empty 'remote' working dir with a stand-in `oumi`."""
     built = _plan(fake_cloud)

@@ -14,6 +14,8 @@ from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
 from oumi_mcp_server.demo.assets import QA_PAIRS, TinyAssets, build_tiny_assets
 
 OUMI = str(Path(sys.executable).with_name("oumi"))
+# Building the tiny Llama imports torch and transformers (about 12 s) for this module alone.
+pytestmark = pytest.mark.slow
 
 
 def test_assets_are_complete_and_local(tiny_assets: TinyAssets) -> None:

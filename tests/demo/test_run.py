@@ -53,6 +53,7 @@ def _run(options: DemoOptions) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+@pytest.mark.slow
 def test_demo_lists_tools_searches_and_reads_a_recipe(tmp_path: Path, catalog: Path) -> None:
     code, text = _run(DemoOptions(workdir=tmp_path / "work", jobs=False, configs_dir=catalog))
     assert code == 0, text

@@ -77,6 +77,7 @@ def test_concurrency_is_configurable(
     )
 
 
+@pytest.mark.slow
 def test_two_servers_submit_25_jobs_each_at_once(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -25,6 +25,7 @@ def _training_recipes(root: Path) -> list[Path]:
     return out
 
 
+@pytest.mark.slow  # pre-flights every training recipe of the snapshot
 def test_no_blocking_output_dir_error_in_any_training_recipe(
     shared_configs: Path, tmp_path: Path, no_sky: list[str]
 ) -> None:

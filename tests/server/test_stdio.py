@@ -194,6 +194,7 @@ def _assert_all_jsonrpc(lines: list[bytes]) -> None:
         assert "result" in message or "error" in message or "method" in message, line[:300]
 
 
+@pytest.mark.slow
 def test_stdout_holds_only_jsonrpc_while_every_tool_resource_and_prompt_runs(
     raw_server: RawStdioServer,
     project: Path,

@@ -345,6 +345,7 @@ def _stdio_params() -> StdioServerParameters:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("fail", [False, True])
+@pytest.mark.slow
 async def test_sigkilled_server_then_a_new_one_reports_the_job(
     project: Path, tmp_path: Path, fail: bool
 ) -> None:
