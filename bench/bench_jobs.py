@@ -37,7 +37,7 @@ def _median_ms(fn: Callable[[], object], runs: int) -> float:
 def _seed(service: object, count: int) -> None:
     """`count` finished local jobs with run folders, as if launched over months."""
     from oumi_mcp_server.jobs import runfolder
-    from oumi_mcp_server.jobs.models import JobRecord
+    from oumi_mcp_server.jobs.record import JobRecord
     from oumi_mcp_server.jobs.service import JobService
 
     assert isinstance(service, JobService)
@@ -95,7 +95,7 @@ def main() -> None:
         )
         run_dir = Path(rec.run_dir)
         while True:
-            state = runfolder.read_state(run_dir) or {}
+            state = runfolder.read_json(run_dir / runfolder.STATE) or {}
             if state.get("pid"):
                 elapsed = (time.perf_counter() - start) * 1000
                 os.killpg(state["pgid"], signal.SIGKILL)

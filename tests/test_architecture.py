@@ -12,6 +12,25 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "src" / "oumi_mcp_server"
 CAPABILITIES = ("recipes", "preflight", "jobs", "clusters", "guidance")
 OUTER = ("server", "cli", "dashboard")
 HEAVY = ("torch", "transformers", "oumi", "sky", "datasets")
+BACKEND_MODULES = (
+    "oumi_mcp_server.jobs.local_backend",
+    "oumi_mcp_server.jobs.local_status",
+    "oumi_mcp_server.jobs.supervisor",
+    "oumi_mcp_server.jobs.queue",
+    "oumi_mcp_server.jobs.queue_keeper",
+    "oumi_mcp_server.jobs.cancel",
+    "oumi_mcp_server.jobs.procinfo",
+    "oumi_mcp_server.clusters.backend",
+    "oumi_mcp_server.clusters.follow",
+    "oumi_mcp_server.clusters.submit",
+    "oumi_mcp_server.clusters.fetch",
+    "oumi_mcp_server.clusters.launch_helper",
+    "oumi_mcp_server.clusters.launcher_api",
+    "oumi_mcp_server.clusters.logstream",
+    "oumi_mcp_server.clusters.slurm",
+    "oumi_mcp_server.clusters.runstate",
+)
+"""What a backend is made of: the MCP tools reach them only through the jobs service."""
 
 
 @dataclass(frozen=True)
@@ -85,10 +104,15 @@ def violations(modules: dict[str, tuple[Path, list[Import]]]) -> list[str]:
         for imp in imports:
             target = layer_of(imp.module)
             where = f"{path.relative_to(PACKAGE_ROOT.parent)}:{imp.line} imports {imp.module}"
-            if layer in CAPABILITIES and target in OUTER:
+            if layer in CAPABILITIES and target in (*OUTER, "wiring"):
                 problems.append(f"{where}: a capability package never imports {target}")
-            if layer == "core" and (target in CAPABILITIES or target in OUTER):
+            if layer == "core" and (target in CAPABILITIES or target in (*OUTER, "wiring")):
                 problems.append(f"{where}: core imports no capability or outer layer")
+            if layer == "jobs" and target == "clusters":
+                problems.append(f"{where}: jobs knows backends only through its Backend protocol")
+            tool = name.startswith("oumi_mcp_server.server.tools_")
+            if tool and imp.module.startswith(BACKEND_MODULES):
+                problems.append(f"{where}: tools reach backends only through the jobs service")
             if layer == "server" and target in ("cli", "dashboard"):
                 problems.append(f"{where}: server imports no {target}")
             # The dashboard may share server's HTTP plumbing (http_guard), not its MCP surface.
@@ -128,6 +152,19 @@ def test_layering_and_light_module_level_imports() -> None:
         ),
         ("oumi_mcp_server.recipes.index", "import torch\n", "module level"),
         (
+            "oumi_mcp_server.jobs.service",
+            "from oumi_mcp_server.clusters import follow\n",
+            "Backend",
+        ),
+        ("oumi_mcp_server.core.paths", "from oumi_mcp_server.wiring import job_service\n", "core"),
+        ("oumi_mcp_server.jobs.store", "from oumi_mcp_server import wiring\n", "capability"),
+        ("oumi_mcp_server.server.tools_jobs", "from ..jobs import supervisor\n", "jobs service"),
+        (
+            "oumi_mcp_server.server.tools_x",
+            "from oumi_mcp_server.clusters.follow import x\n",
+            "jobs service",
+        ),
+        (
             "oumi_mcp_server.server.tools_x",
             "try:\n    from oumi.core import configs\nexcept ImportError:\n    pass\n",
             "module level",
@@ -150,3 +187,14 @@ def test_deferred_imports_are_allowed() -> None:
     imports = imports_of(source, "oumi_mcp_server.jobs.launch")
     assert {i.module for i in imports if not i.top_level} == {"torch", "oumi.core.configs"}
     assert not violations({"oumi_mcp_server.jobs.launch": (PACKAGE_ROOT / "x.py", imports)})
+
+
+def test_nothing_is_wired_by_an_import_side_effect() -> None:
+    """Backends are passed to the jobs service by `wiring`; no import exists only to register."""
+    hits = [
+        f"{path.relative_to(PACKAGE_ROOT.parent)}:{n}"
+        for path in sorted(PACKAGE_ROOT.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "noqa: F401" in line
+    ]
+    assert hits == []

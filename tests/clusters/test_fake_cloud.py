@@ -19,14 +19,16 @@ import psutil
 import pytest
 import yaml
 
-from oumi_mcp_server.clusters import follow, runstate
+from oumi_mcp_server.clusters import follow, runstate, submit
 from oumi_mcp_server.clusters import service as clusters
 from oumi_mcp_server.clusters.wrap import REMOTE_CONFIG, ClusterArgs
+from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.jobs.plan import LaunchRequest
-from oumi_mcp_server.jobs.service import get_service
+from oumi_mcp_server.jobs.states import LaunchPhase, RunState
+from oumi_mcp_server.wiring import job_service as get_service
 
 
-def _plan(project: Path, cloud: str = "fake-cloud", **kw: Any) -> clusters.ClusterBuiltPlan:
+def _plan(project: Path, cloud: str = "fake-cloud", **kw: Any) -> submit.ClusterBuiltPlan:
     req = LaunchRequest(
         "train",
         "configs/train.yaml",
@@ -36,24 +38,24 @@ def _plan(project: Path, cloud: str = "fake-cloud", **kw: Any) -> clusters.Clust
         {"HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz123456"},
         1,
     )
-    return clusters.plan(req, ClusterArgs(cloud=cloud, **kw), preflight=False)
+    return submit.plan_with_args(req, ClusterArgs(cloud=cloud, **kw), preflight=False)
 
 
 def _launch(project: Path, **kw: Any) -> str:
     built = _plan(project, **kw)
-    offer = clusters.offer(built)
-    res = clusters.launch_confirmed(built, offer.confirm_token)
+    offer = get_service().offer(built)
+    res = get_service().launch_confirmed(built, offer.confirm_token)
     assert res.launched and res.job is not None
     return res.job.job_id
 
 
-def _wait_helper(job_id: str, timeout: float = 240) -> dict[str, Any]:
+def _wait_helper(job_id: str, timeout: float = 240) -> RunState:
     run_dir = Path(get_service().record(job_id).run_dir)
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         st = runstate.state(run_dir)
-        if st.get("phase") not in (None, "launching"):
-            pid = st.get("helper_pid")
+        if st.launch not in (None, LaunchPhase.LAUNCHING):
+            pid = st.helper_pid
             while pid and psutil.pid_exists(pid) and time.monotonic() < end:
                 try:
                     if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
@@ -123,7 +125,7 @@ def test_fake_cloud_job_config_passes_through(fake_cloud: Path) -> None:
     }
     (fake_cloud / "configs" / "job.yaml").write_text(yaml.safe_dump(job_cfg))
     req = LaunchRequest("train", "configs/job.yaml", str(fake_cloud), None, None, None, 1)
-    built = clusters.plan(req, ClusterArgs(cloud="gcp", disk_size=200), preflight=False)
+    built = submit.plan_with_args(req, ClusterArgs(cloud="gcp", disk_size=200), preflight=False)
     assert built.job["run"] == "oumi train -c my.yaml"
     assert built.job["resources"] == {"cloud": "gcp", "accelerators": "L4", "disk_size": 200}
     assert built.job["setup"] == "pip install oumi"
@@ -132,9 +134,11 @@ def test_fake_cloud_job_config_passes_through(fake_cloud: Path) -> None:
 def test_fake_cloud_plan_token_is_bound_to_cluster_arguments(fake_cloud: Path) -> None:
     from oumi_mcp_server.core.errors import ServiceError
 
-    offer = clusters.offer(_plan(fake_cloud, accelerators="A100:1"))
+    offer = get_service().offer(_plan(fake_cloud, accelerators="A100:1"))
     with pytest.raises(ServiceError) as err:
-        clusters.launch_confirmed(_plan(fake_cloud, accelerators="A100:8"), offer.confirm_token)
+        get_service().launch_confirmed(
+            _plan(fake_cloud, accelerators="A100:8"), offer.confirm_token
+        )
     assert err.value.code == "confirm_token_mismatch"
     assert get_service().store.count() == 0
 
@@ -146,7 +150,7 @@ def test_fake_cloud_failed_launch_is_terminal_with_the_error(
     monkeypatch.setenv("FAKE_CLOUD_FAIL", "quota exceeded for A100 in us-east-1")
     job_id = _launch(fake_cloud)
     st = _wait_helper(job_id)
-    assert st["phase"] == "failed"
+    assert st.launch is LaunchPhase.FAILED
     view = get_service().status(job_id)
     assert view.status == "failed"
     assert "quota exceeded for A100" in (view.reason or "")
@@ -166,27 +170,36 @@ def test_fake_cloud_cancel_during_launch_leaves_no_cluster_unaccounted(
     while not fc.up_started(rec.cluster):  # provisioning has begun: the race window
         assert time.monotonic() < end and _helper_running(job_id)
         time.sleep(0.1)
-    res = clusters.cancel(job_id)
+    res = get_service().cancel(job_id, approved=True)
     assert not res.cancelled and "Cancel recorded" in res.message
     st = _wait_helper(job_id)
-    assert st["phase"] == "launched" and st.get("cancel_applied") is True
+    assert st.launch is LaunchPhase.LAUNCHED and st.cancel_applied is True
     # The one cluster that exists is the one our record named before `up` started ...
     assert fc.all_clusters() == [rec.cluster]
     # ... its job was cancelled the moment the launch completed ...
-    assert fc.cluster_record(rec.cluster)["jobs"] == {st["launcher_job_id"]: "cancelled"}
+    assert fc.cluster_record(rec.cluster)["jobs"] == {st.launcher_job_id: "cancelled"}
     view = get_service().status(job_id)
     assert view.status == "cancelled"
     # ... and list_clusters shows it with our job, so down_cluster can remove it.
-    listed = clusters.list_clusters("fake-cloud")
+    listed = clusters.list_clusters(get_service(), "fake-cloud")
     assert [(c.name, c.jobs) for c in listed.clusters] == [(rec.cluster, [job_id])]
-    offer = clusters.cluster_action("down", "fake-cloud", rec.cluster)
+    offer = clusters.cluster_action(get_service(), "down", "fake-cloud", rec.cluster)
     assert not offer.done and "lost" in (offer.plan or "")
-    done = clusters.cluster_action("down", "fake-cloud", rec.cluster, offer.confirm_token)
+    done = clusters.cluster_action(
+        get_service(), "down", "fake-cloud", rec.cluster, offer.confirm_token
+    )
     assert done.done and fc.all_clusters() == []
+    with pytest.raises(ServiceError) as used:  # a down token is single-use
+        clusters.cluster_action(
+            get_service(), "down", "fake-cloud", rec.cluster, offer.confirm_token
+        )
+    assert used.value.code == "confirm_token_used"
 
 
 def _helper_running(job_id: str) -> bool:
-    return runstate.state(Path(get_service().record(job_id).run_dir)).get("phase") == "launching"
+    return (
+        runstate.state(Path(get_service().record(job_id).run_dir)).launch is LaunchPhase.LAUNCHING
+    )
 
 
 @pytest.mark.oumi
@@ -194,8 +207,8 @@ def test_fake_cloud_cancel_before_provisioning_launches_nothing(fake_cloud: Path
     import fake_cloud as fc
 
     job_id = _launch(fake_cloud)
-    assert "Cancel recorded" in clusters.cancel(job_id).message
-    assert _wait_helper(job_id)["phase"] == "cancelled"
+    assert "Cancel recorded" in get_service().cancel(job_id, approved=True).message
+    assert _wait_helper(job_id).launch is LaunchPhase.CANCELLED
     assert fc.all_clusters() == []
     assert get_service().status(job_id).status == "cancelled"
 
@@ -206,13 +219,15 @@ def test_fake_cloud_status_follows_launcher_then_is_final(fake_cloud: Path) -> N
 
     job_id = _launch(fake_cloud)
     st = _wait_helper(job_id)
-    assert st["phase"] == "launched", st
+    assert st.launch is LaunchPhase.LAUNCHED, st
     assert get_service().status(job_id).status == "running"
-    fc.finish_job(st["cluster"], st["launcher_job_id"])
+    fc.finish_job(st.cluster, st.launcher_job_id)
     time.sleep(follow.CACHE_S + 0.1)
     view = get_service().status(job_id)
     assert view.status == "completed" and view.status_source.startswith("launcher (fake-cloud")
-    fc.finish_job(st["cluster"], st["launcher_job_id"], "failed")  # finished is final
+    assert not (Path(view.run_dir) / follow.FINAL).exists()  # reading never writes
+    assert get_service().reconcile() == {job_id: "completed"}
+    fc.finish_job(st.cluster, st.launcher_job_id, "failed")  # recorded, finished is final
     time.sleep(follow.CACHE_S + 0.1)
     assert get_service().status(job_id).status == "completed"
 
@@ -223,7 +238,7 @@ def test_fake_cloud_log_snapshot_is_bounded_and_leaves_no_process(
 ) -> None:
     monkeypatch.setattr(follow, "OTHER_LOG_TIMEOUT_S", 5.0)
     job_id = _launch(fake_cloud)
-    assert _wait_helper(job_id)["phase"] == "launched"
+    assert _wait_helper(job_id).launch is LaunchPhase.LAUNCHED
     rec = get_service().record(job_id)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     # The fake stream never ends: returning at all means the time bound ended the read.
@@ -233,9 +248,10 @@ def test_fake_cloud_log_snapshot_is_bounded_and_leaves_no_process(
     assert _log_readers(rec.cluster) == []
     logs = get_service().logs(job_id, tail=10, stream="stdout")
     assert "{'loss': 2.0, 'step': 2}" in logs.streams[0].text
-    # A status query starts a background reader that ends itself at its own bound.
-    time.sleep(follow.CACHE_S + 0.1)
-    get_service().status(job_id)
+    # A reconcile pass starts a background reader that ends itself at its own bound.
+    (Path(rec.run_dir) / follow.LOGSNAP).unlink(missing_ok=True)
+    get_service().reconcile()
+    assert _log_readers(rec.cluster) != []
     end = time.monotonic() + 120
     while _log_readers(rec.cluster) and time.monotonic() < end:
         time.sleep(0.5)

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import psutil
 import pytest
 import yaml
@@ -28,6 +29,7 @@ from slurm_testbed import SlurmTestCluster
 
 from oumi_mcp_server.clusters import runstate, slurm
 from oumi_mcp_server.demo.assets import build_tiny_assets
+from oumi_mcp_server.jobs.states import LaunchPhase
 from oumi_mcp_server.server.app import build_server
 
 pytestmark = [pytest.mark.slurm, pytest.mark.oumi]
@@ -141,8 +143,13 @@ async def test_slurm_train_completes_with_progress_logs_and_outputs(
         assert view["status"] == "completed", view
         assert view["status_source"].startswith("launcher (slurm")
         assert view["cluster"] == slurm_cluster.cluster_name
-        # fetch_outputs=true: copied home on the first status query after completion.
-        assert (Path(view["output_dir"]) / "model.safetensors").is_file()
+        # fetch_outputs=true: the server's reconcile loop sees the end and starts a detached
+        # fetch (no read waits on rsync).
+        model = Path(view["output_dir"]) / "model.safetensors"
+        end = time.monotonic() + 180
+        while not model.is_file():
+            assert time.monotonic() < end, "automatic fetch never brought the model home"
+            await anyio.sleep(1)
 
         logs = (
             await c.call_tool(
@@ -262,7 +269,7 @@ async def test_slurm_server_restarts_mid_launch_and_mid_job_lose_nothing(
     offer = first.call("run_oumi_job", args)
     job = first.call("run_oumi_job", {**args, "confirm_token": offer["confirm_token"]})["job"]
     run_dir = Path(job["run_dir"])
-    assert runstate.state(run_dir)["phase"] == "launching"
+    assert runstate.state(run_dir).launch is LaunchPhase.LAUNCHING
     first.kill()
     # Server 2 finds it launching, follows it until it runs on Slurm, and is SIGKILLed.
     second = RawServer()
@@ -275,7 +282,7 @@ async def test_slurm_server_restarts_mid_launch_and_mid_job_lose_nothing(
     )["status"] != "running":
         assert view["status"] in ("launching", "queued") and time.monotonic() < end, view
     second.kill()
-    assert runstate.state(run_dir)["phase"] == "launched"
+    assert runstate.state(run_dir).launch is LaunchPhase.LAUNCHED
     # Server 3 follows it to the end, with its logs.
     async with Client(
         StdioServerParameters(

@@ -16,8 +16,9 @@ from starlette.testclient import TestClient
 from dashboard.test_loss import write_trainer_state
 from jobs.jobhelpers import wait_until
 from oumi_mcp_server.dashboard import app as dashboard_app
-from oumi_mcp_server.jobs.models import JobRecord
-from oumi_mcp_server.jobs.service import JobService, get_service
+from oumi_mcp_server.jobs.record import JobRecord
+from oumi_mcp_server.jobs.service import JobService
+from oumi_mcp_server.wiring import job_service as get_service
 
 PY = sys.executable
 BASE = "http://127.0.0.1:8766"

@@ -15,7 +15,8 @@ import uvicorn
 
 from jobs.jobhelpers import wait_until
 from oumi_mcp_server.dashboard.app import build_app
-from oumi_mcp_server.jobs.service import JobService, get_service
+from oumi_mcp_server.jobs.service import JobService
+from oumi_mcp_server.wiring import job_service as get_service
 from testsupport import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -34,7 +34,7 @@ def _running(service: JobService, job_id: str) -> dict[str, object]:
     assert rec is not None
     out = Path(rec.run_dir) / "stdout.log"
     wait_until(lambda: out.read_text() if out.exists() else "", lambda t: "children started" in t)
-    return runfolder.read_state(Path(rec.run_dir)) or {}
+    return runfolder.read_json(Path(rec.run_dir) / runfolder.STATE) or {}
 
 
 def test_cancel_leaves_no_process_alive(tmp_path: Path) -> None:

@@ -53,12 +53,15 @@ def test_list_resolves_cluster_jobs_in_a_fresh_process(service: JobService, tmp_
     import time
 
     from oumi_mcp_server.jobs import runfolder
-    from oumi_mcp_server.jobs.models import JobRecord
+    from oumi_mcp_server.jobs.record import JobRecord
+    from oumi_mcp_server.jobs.states import LaunchPhase
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "launch.json").write_text(json.dumps({"cloud": "slurm", "cluster": "c"}))
-    runfolder.update_state(run_dir, phase="failed", error="no such host", ended_at=time.time())
+    runfolder.update_state(
+        run_dir, launch=LaunchPhase.FAILED, error="no such host", ended_at=time.time()
+    )
     rec = JobRecord(
         id="train-cluster-1",
         name="n",

@@ -8,7 +8,7 @@ import pytest
 
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.jobs import runfolder
-from oumi_mcp_server.jobs.models import JobRecord
+from oumi_mcp_server.jobs.record import JobRecord
 from oumi_mcp_server.jobs.service import JobService
 
 
@@ -17,8 +17,9 @@ def _seed(service: JobService, n: int) -> list[str]:
     for i in range(n):
         job_id = f"train-seed-{i:03d}"
         run_dir = runfolder.create_run_dir(service.root, job_id)
-        runfolder.write_state(
-            run_dir, {"phase": "exited", "exit_code": i % 2, "started_at": 1.0, "ended_at": 2.0}
+        runfolder.write_json_atomic(
+            run_dir / runfolder.STATE,
+            {"phase": "exited", "exit_code": i % 2, "started_at": 1.0, "ended_at": 2.0},
         )
         service.store.insert(
             JobRecord(
@@ -54,7 +55,10 @@ def test_status_filter_and_remembered_outcomes(service: JobService) -> None:
     assert {j.job_id for j in failed.jobs} == {"train-seed-001", "train-seed-003", "train-seed-005"}
     assert all(j.exit_code == 1 for j in failed.jobs)
     assert service.list_jobs(status="running").jobs == []
-    assert service.store.page(before=None, limit=10, unfinished_only=True) == []  # all remembered
+    # Listing only reads; reconcile is what remembers the outcomes.
+    assert len(service.store.page(before=None, limit=10, unfinished_only=True)) == 6
+    assert set(service.reconcile()) == {f"train-seed-{i:03d}" for i in range(6)}
+    assert service.store.page(before=None, limit=10, unfinished_only=True) == []
 
 
 def test_bad_list_arguments(service: JobService) -> None:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from oumi_mcp_server.jobs import status as status_mod
-from oumi_mcp_server.jobs.models import JobRecord
+from oumi_mcp_server.jobs.record import JobRecord
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.store import DuplicateJobError, JobStore, TokenAlreadyUsedError
 
@@ -79,8 +78,7 @@ def _legacy_file(home: Path, sub: tuple[str, ...], entries: list[dict[str, objec
 def test_legacy_registry_imported_once_without_touching_it(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Without a cluster backend resolver, a cluster record says what it last knew.
-    monkeypatch.delitem(status_mod._BACKENDS, "launcher", raising=False)
+    # A service without the launcher backend: a cluster record says what it last knew.
     home = isolated_env / "home"
     new_style = _legacy_file(
         home,

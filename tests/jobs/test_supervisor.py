@@ -74,7 +74,8 @@ def test_missing_executable_fails_clearly(service: JobService, tmp_path: Path) -
 def test_job_killed_from_outside_is_failed_not_running(service: JobService, tmp_path: Path) -> None:
     rec = service.submit_argv([PY, "-c", "import time; time.sleep(60)"], cwd=str(tmp_path))
     state = wait_until(
-        lambda: runfolder.read_state(Path(rec.run_dir)) or {}, lambda s: s.get("pid")
+        lambda: runfolder.read_json(Path(rec.run_dir) / runfolder.STATE) or {},
+        lambda s: s.get("pid"),
     )
     os.kill(state["pid"], signal.SIGKILL)
     view = _done(service, rec.id)
@@ -84,7 +85,8 @@ def test_job_killed_from_outside_is_failed_not_running(service: JobService, tmp_
 def test_supervisor_and_job_killed_is_lost_with_reason(service: JobService, tmp_path: Path) -> None:
     rec = service.submit_argv([PY, "-c", "import time; time.sleep(60)"], cwd=str(tmp_path))
     state = wait_until(
-        lambda: runfolder.read_state(Path(rec.run_dir)) or {}, lambda s: s.get("pid")
+        lambda: runfolder.read_json(Path(rec.run_dir) / runfolder.STATE) or {},
+        lambda s: s.get("pid"),
     )
     os.kill(state["supervisor_pid"], signal.SIGKILL)
     assert service.status(rec.id).status == "running"  # the job itself still runs
@@ -98,8 +100,8 @@ def test_reused_pid_is_not_taken_for_the_job(service: JobService, tmp_path: Path
     _done(service, rec.id)
     me = psutil.Process()
     # A state that claims a live pid (ours) but with another start time: a reused pid.
-    runfolder.write_state(
-        Path(rec.run_dir),
+    runfolder.write_json_atomic(
+        Path(rec.run_dir) / runfolder.STATE,
         {
             "phase": "running",
             "supervisor_pid": me.pid,

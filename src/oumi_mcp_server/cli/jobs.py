@@ -1,4 +1,4 @@
-"""`oumi-mcp-server jobs`: the same jobs the assistant sees, from a terminal; prune old records."""
+"""`oumi-mcp-server jobs`: the same jobs the assistant sees, from a terminal; reconcile, prune."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import click
 
 @click.group("jobs")
 def jobs() -> None:
-    """List and prune the jobs launched through this server."""
+    """List, reconcile and prune the jobs launched through this server."""
 
 
 @jobs.command("list")
@@ -16,12 +16,11 @@ def jobs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_cmd(status: str | None, limit: int, as_json: bool) -> None:
     """Jobs, newest first, with their live status."""
-    from oumi_mcp_server.clusters import follow  # noqa: F401  (registers the launcher resolver)
     from oumi_mcp_server.core.errors import ServiceError
-    from oumi_mcp_server.jobs.service import JobService
+    from oumi_mcp_server.wiring import job_service
 
     try:
-        result = JobService().list_jobs(status, limit, None)
+        result = job_service().list_jobs(status, limit, None)
     except ServiceError as exc:
         raise click.ClickException(f"{exc.message} {exc.fix}") from None
     if as_json:
@@ -53,9 +52,9 @@ def list_cmd(status: str | None, limit: int, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def prune(days: float, dry_run: bool, yes: bool) -> None:
     """Delete records and run folders of finished jobs; never one that might still run."""
-    from oumi_mcp_server.jobs.service import JobService
+    from oumi_mcp_server.wiring import job_service
 
-    service = JobService()
+    service = job_service()
     doomed = service.prune(days, dry_run=True)
     if not doomed:
         click.echo("Nothing to prune.")
@@ -68,3 +67,15 @@ def prune(days: float, dry_run: bool, yes: bool) -> None:
         raise click.Abort()
     deleted = service.prune(days)
     click.echo(f"Deleted {len(deleted)} finished job(s).")
+
+
+@jobs.command("reconcile")
+def reconcile() -> None:
+    """Move jobs on with no server running: start waiting local jobs, record outcomes, refresh
+    cluster log snapshots, start automatic output fetches."""
+    from oumi_mcp_server.wiring import job_service
+
+    outcomes = job_service().reconcile()
+    for job_id, outcome in sorted(outcomes.items()):
+        click.echo(f"{job_id}: {outcome}")
+    click.echo(f"Reconciled; {len(outcomes)} outcome(s) recorded.")

@@ -43,16 +43,15 @@ def _plugin_clouds() -> list[str]:
     return sorted(known - SKY_CLOUDS - SLURM_CLOUDS - {"local", "modal"})
 
 
-def _slurm_known() -> bool:
+def _slurm_known(store: JobStore) -> bool:
     if os.environ.get("OUMI_SLURM_CONNECTIONS"):
         return True
-    store = JobStore()
     return any(rec.extra.get("cloud") == "slurm" for rec in store.page(before=None, limit=200))
 
 
-def enabled_clouds() -> list[str]:
+def enabled_clouds(store: JobStore) -> list[str]:
     clouds = _sky_enabled()
-    if _slurm_known():
+    if _slurm_known(store):
         clouds.append("slurm")
     return clouds + _plugin_clouds()
 
@@ -68,12 +67,12 @@ def _slurm_names(store: JobStore) -> set[str]:
     return names
 
 
-def clusters_of(cloud: str) -> list[ClusterInfo]:
+def clusters_of(cloud: str, store: JobStore) -> list[ClusterInfo]:
     from oumi_mcp_server.clusters import launcher_api
 
     target = launcher_api.launcher().get_cloud(cloud)
     if cloud in SLURM_CLOUDS:
-        for name in _slurm_names(JobStore()):
+        for name in _slurm_names(store):
             launcher_api.cluster(cloud, name)
     out = []
     for cluster in target.list_clusters():

@@ -21,6 +21,7 @@ from oumi_mcp_server.clusters.wrap import SLURM_CLOUDS
 from oumi_mcp_server.core.detach import detach
 from oumi_mcp_server.core.redact import redact_text
 from oumi_mcp_server.jobs import procinfo
+from oumi_mcp_server.jobs.states import LaunchPhase
 
 
 def _error_text(exc: BaseException) -> str:
@@ -43,7 +44,7 @@ def launch(run_dir: Path) -> None:
         if runstate.cancel_requested(run_dir):  # the last moment nothing is launched yet
             runstate.update(
                 run_dir,
-                phase="cancelled",
+                launch=LaunchPhase.CANCELLED,
                 ended_at=time.time(),
                 note="Cancelled before provisioning started; nothing was launched.",
             )
@@ -54,7 +55,7 @@ def launch(run_dir: Path) -> None:
         cluster, status = launcher_api.launcher().up(job, name, **spec.get("up_kwargs", {}))
         runstate.update(
             run_dir,
-            phase="launched",
+            launch=LaunchPhase.LAUNCHED,
             cluster=cluster.name(),
             launcher_job_id=str(status.id),
             launched_at=time.time(),
@@ -67,7 +68,9 @@ def launch(run_dir: Path) -> None:
                 runstate.update(run_dir, cancel_error=_error_text(exc))
     except BaseException as exc:
         traceback.print_exc()
-        runstate.update(run_dir, phase="failed", error=_error_text(exc), ended_at=time.time())
+        runstate.update(
+            run_dir, launch=LaunchPhase.FAILED, error=_error_text(exc), ended_at=time.time()
+        )
     finally:
         if target is not None:
             slurm.close_master(target)

@@ -8,15 +8,18 @@ process and in the launch helper.
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from oumi_mcp_server.clusters import slurm
 from oumi_mcp_server.clusters.wrap import SLURM_CLOUDS
+from oumi_mcp_server.core.errors import ServiceError
 
 PLUGINS_ENV = "OUMI_MCP_CLOUD_PLUGINS"
 _lock = threading.RLock()
@@ -97,3 +100,22 @@ def sky_rsync_down(cluster_name: str, remote: str, local: Path) -> None:
         raise RuntimeError(f"SkyPilot does not know cluster {cluster_name}")
     runner = record["handle"].get_command_runners()[0]
     runner.rsync(source=f"{remote.rstrip('/')}/", target=f"{local}/", up=False, stream_logs=False)
+
+
+T = TypeVar("T")
+
+
+def bounded(timeout_s: float, fn: Callable[..., T], *args: Any) -> T:
+    """Call `fn` in a worker thread and give up after `timeout_s` (the thread is abandoned: a
+    launcher call cannot be interrupted), so a hung cloud never hangs a tool."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(fn, *args).result(timeout=timeout_s)
+    except concurrent.futures.TimeoutError:
+        raise ServiceError(
+            "launcher_timeout",
+            f"The launcher did not answer within {timeout_s:.0f} s.",
+            "The cloud or cluster may be unreachable; check it, then retry.",
+        ) from None
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

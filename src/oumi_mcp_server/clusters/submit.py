@@ -1,11 +1,11 @@
-"""Plan and submit a cluster job: the wrapped job config, the consent plan, the detached helper.
+"""Plan and prepare a cluster job: the wrapped job config, the consent plan, the detached helper.
 
-- `plan_cluster(req, args, fetch_outputs=False, preflight=True) -> ClusterBuiltPlan`: the local
-  plan (validated by the jobs package) turned into a cluster plan: `backend="launcher"`, and
-  `cluster` holding the cloud, cluster name, generated job config (secrets redacted),
-  autostop and cost per hour when known. Bad input raises `ServiceError`, nothing is written.
-- `submit(built, store, root, token_digest=None) -> JobRecord`: write the run folder, record the
-  job, start the launch helper; returns at once (the job is `launching`).
+- `plan_cluster(req, preflight=True) -> ClusterBuiltPlan`: the local plan (validated by the jobs
+  package) turned into a cluster plan: `backend="launcher"`, and `cluster` holding the cloud,
+  cluster name, generated job config (secrets redacted), autostop and cost per hour when known.
+  Bad input raises `ServiceError`, nothing is written.
+- `prepare(built, job_id, run_dir) -> JobRecord`: write the run folder; `start_helper(run_dir)`
+  starts the detached launch helper (the job is `launching` until it recorded the outcome).
 """
 
 from __future__ import annotations
@@ -13,21 +13,20 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import re
-import secrets
 import shlex
-import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from oumi_mcp_server.clusters import runstate, slurm
+from oumi_mcp_server.clusters.models import ClusterOptions
 from oumi_mcp_server.clusters.wrap import (
     SKY_CLOUDS,
     SLURM_CLOUDS,
@@ -37,14 +36,15 @@ from oumi_mcp_server.clusters.wrap import (
     is_job_config,
     launcher_envs,
 )
+from oumi_mcp_server.core.detach import start_detached
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.redact import redact_env
 from oumi_mcp_server.jobs import runfolder
-from oumi_mcp_server.jobs.models import JobRecord, LaunchPlan
-from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, binding, build_plan, read_config
-from oumi_mcp_server.jobs.store import JobStore
+from oumi_mcp_server.jobs.models import LaunchPlan
+from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, binding, build_plan
+from oumi_mcp_server.jobs.record import LAUNCHER_BACKEND, JobRecord
+from oumi_mcp_server.jobs.states import LaunchPhase
 
-BACKEND = "launcher"
 CLOUD_NAMES = frozenset({*SKY_CLOUDS, *SLURM_CLOUDS, "modal"})
 
 
@@ -115,7 +115,39 @@ def new_cluster_name(job_id: str) -> str:
     return f"oumi-{command}-{job_id.rsplit('-', 1)[-1].lower()}"
 
 
-def plan_cluster(
+def cluster_args(cloud: str, options: Mapping[str, Any] | None) -> tuple[ClusterArgs, bool]:
+    """run_oumi_job's `cloud` and `cluster` arguments, validated; and whether to fetch outputs."""
+    try:
+        o = ClusterOptions.model_validate(dict(options or {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        raise ServiceError(
+            "bad_cluster_option",
+            f"cluster.{where[:60]}: {first.get('msg', 'invalid')}.",
+            f"Known keys: {', '.join(ClusterOptions.model_fields)}.",
+        ) from None
+    args = ClusterArgs(
+        cloud=cloud,
+        cluster_name=o.cluster_name,
+        accelerators=o.accelerators,
+        num_nodes=o.num_nodes,
+        use_spot=o.use_spot,
+        disk_size=o.disk_size,
+        file_mounts=dict(o.file_mounts),
+        storage_mounts=dict(o.storage_mounts),
+        setup=o.setup,
+        autostop_minutes=o.autostop_minutes,
+    )
+    return args, o.fetch_outputs
+
+
+def plan_cluster(req: LaunchRequest, *, preflight: bool = True) -> ClusterBuiltPlan:
+    args, fetch_outputs = cluster_args(str(req.cloud), req.cluster)
+    return plan_with_args(req, args, fetch_outputs=fetch_outputs, preflight=preflight)
+
+
+def plan_with_args(
     req: LaunchRequest, args: ClusterArgs, *, fetch_outputs: bool = False, preflight: bool = True
 ) -> ClusterBuiltPlan:
     _check_cloud(args.cloud)
@@ -124,7 +156,7 @@ def plan_cluster(
     if args.disk_size is not None and not 1 <= args.disk_size <= 65536:
         raise ServiceError("bad_disk_size", "disk_size is in GB, 1-65536.", "Omit it for default.")
     built = build_plan(req, preflight=preflight)
-    _, raw, data = read_config(req.config, req.client_cwd)
+    raw, data = built.config_bytes, built.config_data
     plan = built.plan
     user = (
         slurm.parse_cluster(args.cluster_name).user
@@ -158,7 +190,7 @@ def plan_cluster(
     )
     fields = plan.model_dump()
     fields.update(
-        backend=BACKEND,
+        backend=LAUNCHER_BACKEND,
         argv=[] if passthrough else shlex.split(job["run"].splitlines()[-1]),
         env=redact_env({k: str(v) for k, v in envs.items()}),
         notes=[
@@ -186,45 +218,26 @@ def plan_cluster(
         config_bytes=built.config_bytes,
         env=envs,
         model=built.model,
+        config_data=data,
         job=job,
         autostop=autostop,
         cluster=fields["cluster"],
     )
 
 
-def _new_job_id(command: str) -> str:
-    return f"{command}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
-
-
-def start_helper(run_dir: Path) -> int:
-    """Start the detached helper; returns its pid once it has forked away from us."""
-    env = dict(os.environ)
-    proc = subprocess.run(
+def start_helper(run_dir: Path) -> None:
+    """Start the detached launch helper; returns once it has forked away from us."""
+    start_detached(
         [sys.executable, "-m", "oumi_mcp_server.clusters.launch_helper", str(run_dir)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        env=env,
-        start_new_session=True,
-        timeout=60,
-        check=False,
+        log=run_dir / runstate.HELPER_LOG,
     )
-    try:
-        return int(proc.stdout.split()[0])
-    except (IndexError, ValueError):
-        raise ServiceError(
-            "launch_helper_failed",
-            f"The launch helper did not start: {proc.stderr.decode(errors='replace')[-300:]}",
-        ) from None
 
 
-def submit(
-    built: ClusterBuiltPlan, store: JobStore, root: Path, token_digest: str | None = None
-) -> JobRecord:
+def prepare(built: ClusterBuiltPlan, job_id: str, run_dir: Path) -> JobRecord:
+    """Write the run folder of a cluster job (the cluster is named now, before provisioning)."""
     p = built.plan
     cluster = built.cluster
-    job_id = _new_job_id(p.command)
     name = str(cluster["cluster_name"] or new_cluster_name(job_id))
-    run_dir = runfolder.create_run_dir(root, job_id)
     (run_dir / runfolder.CONFIG).write_bytes(built.config_bytes)
     (run_dir / runstate.JOB_YAML).write_text(yaml.safe_dump(built.job, sort_keys=False))
     (run_dir / runstate.JOB_YAML).chmod(0o600)
@@ -240,14 +253,15 @@ def submit(
             "cwd": p.cwd,
         },
     )
-    runstate.update(run_dir, phase="launching", queued_at=time.time())
-    rec = JobRecord(
+    now = time.time()
+    runstate.update(run_dir, launch=LaunchPhase.LAUNCHING, queued_at=now)
+    return JobRecord(
         id=job_id,
         name=p.job_name or p.command,
         command=p.command,
-        backend=BACKEND,
+        backend=LAUNCHER_BACKEND,
         backend_job_id=job_id,
-        submitted_at=time.time(),
+        submitted_at=now,
         run_dir=str(run_dir),
         cluster=name,
         output_dir=str(run_dir / runstate.OUTPUTS),
@@ -258,6 +272,3 @@ def submit(
         argv=list(p.argv),
         extra={"cloud": cluster["cloud"]},
     )
-    store.insert(rec, consumed_token=token_digest)
-    start_helper(run_dir)
-    return rec

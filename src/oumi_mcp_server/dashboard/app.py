@@ -21,7 +21,6 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from oumi_mcp_server.clusters import follow  # noqa: F401  (registers the launcher resolver)
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.dashboard import render
@@ -29,9 +28,10 @@ from oumi_mcp_server.dashboard.loss import LossSeries, loss_series
 from oumi_mcp_server.dashboard.views import FinalViews
 from oumi_mcp_server.jobs import runfolder
 from oumi_mcp_server.jobs.models import JobLogs, JobStatusView
-from oumi_mcp_server.jobs.service import JobService, Stream, get_service
+from oumi_mcp_server.jobs.service import JobService, Stream
 from oumi_mcp_server.server.http_guard import LOOPBACK_HOSTS, HttpGuard, allowed_hosts_for
 from oumi_mcp_server.server.http_guard import is_loopback as is_loopback  # the CLI's bind check
+from oumi_mcp_server.wiring import job_service
 
 PAGE_JOBS = 50
 MAX_LOG_LINES = 2_000
@@ -209,7 +209,7 @@ def allowed_hosts(bind: str) -> tuple[str, ...]:
     return allowed_hosts_for(bind) or LOOPBACK_HOSTS
 
 
-def build_app(bind: str = "127.0.0.1", service: Service = get_service) -> ASGIApp:
+def build_app(bind: str = "127.0.0.1", service: Service = job_service) -> ASGIApp:
     """The guarded ASGI app; `service` is looked up per request (tests switch state dirs)."""
     app = Starlette(routes=build_routes(service), exception_handlers={HTTPException: _http_error})
     return HttpGuard(app, allowed_hosts=allowed_hosts(bind))

@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from oumi_mcp_server.dashboard.chart import loss_svg
 from oumi_mcp_server.dashboard.loss import LossSeries
-from oumi_mcp_server.jobs.models import TERMINAL_STATES, JobLogs, JobStatusView
+from oumi_mcp_server.jobs.models import JobLogs, JobStatusView
+from oumi_mcp_server.jobs.states import JobState
 
 
 @cache
@@ -132,7 +133,7 @@ def jobs_fragment(views: list[JobStatusView], total_stored: int, now: float | No
             f"<td class=num>{duration(run_time(v, now))}</td></tr>"
         )
     # Only active jobs change quickly; otherwise poll slowly, to notice new jobs.
-    live = "1" if any(v.status not in TERMINAL_STATES for v in views) else "slow"
+    live = "1" if any(not JobState(v.status).is_terminal() for v in views) else "slow"
     return (
         f'<div id="view" data-live="{live}"><table class="jobs"><thead><tr><th>Job</th>'
         "<th>Name</th><th>Command</th><th>Status</th><th>Progress</th><th>Loss</th><th>ETA</th>"
@@ -181,7 +182,7 @@ def job_fragment(
     view: JobStatusView, series: LossSeries, logs: JobLogs, stream: str, now: float | None = None
 ) -> str:
     now = time.time() if now is None else now
-    live = "0" if view.status in TERMINAL_STATES else "1"
+    live = "0" if JobState(view.status).is_terminal() else "1"
     errors = ""
     if view.error_lines:
         errors = (

@@ -12,8 +12,9 @@ import threading
 from collections import OrderedDict
 
 from oumi_mcp_server.core.errors import ServiceError
-from oumi_mcp_server.jobs.models import FINAL_STATES, JobStatusView
+from oumi_mcp_server.jobs.models import JobStatusView
 from oumi_mcp_server.jobs.service import JobService
+from oumi_mcp_server.jobs.states import JobState
 
 MAX_KEPT = 2_000
 
@@ -31,7 +32,7 @@ class FinalViews:
         if kept is not None:
             return kept
         view = svc.status(job_id)
-        if view.status in FINAL_STATES:
+        if JobState(view.status).is_final():
             with self._lock:
                 self._kept[key] = view
                 while len(self._kept) > self._max:

@@ -27,7 +27,7 @@ import anyio
 
 from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
 from oumi_mcp_server.core.scripts import server_argv
-from oumi_mcp_server.jobs.models import TERMINAL_STATES
+from oumi_mcp_server.jobs.states import JobState
 
 JOB_TOOLS = ("pre_flight_check", "run_oumi_job", "wait_for_job", "get_job_status", "get_job_logs")
 CALL_TIMEOUT_S = 360.0
@@ -318,7 +318,7 @@ class _Demo:
             status = await self.call(
                 "wait_for_job", {"job_id": job_id, "timeout_s": WAIT_SLICE_S}, progress
             )
-            if status.get("status") in TERMINAL_STATES:
+            if JobState(str(status.get("status"))).is_terminal():
                 break
             if time.monotonic() > deadline:
                 raise DemoError(

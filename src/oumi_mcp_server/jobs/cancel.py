@@ -1,4 +1,5 @@
-"""Cancel a local job: SIGTERM its process group, a grace period, SIGKILL, verify, record."""
+"""Cancel a local job: a request its supervisor applies (SIGTERM, SIGKILL at the deadline), then
+a check that nothing of the job is left; done here only when the supervisor is gone."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import psutil
 
-from oumi_mcp_server.jobs import procinfo, queue, runfolder
+from oumi_mcp_server.jobs import cancel_request, procinfo, queue, runfolder
+from oumi_mcp_server.jobs.states import LocalPhase, RunState
 
-DEFAULT_GRACE_S = 10.0
+DEFAULT_GRACE_S = cancel_request.DEFAULT_GRACE_S
 
 
 @dataclass
@@ -23,94 +24,77 @@ class CancelOutcome:
     was_queued: bool = False
 
 
-def _members(pgid: int | None, tracked: list[psutil.Process]) -> list[int]:
-    pids = set(procinfo.group_members(pgid)) if pgid else set()
-    for proc in tracked:
-        try:
-            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                pids.add(proc.pid)
-        except psutil.Error:
-            continue
-    return sorted(pids)
+def _job_pids(job_id: str, state: RunState) -> set[int]:
+    """Every live process of the job: its group (orphans reparented away included), the recorded
+    process and its children, and whatever carries the job's id in its environment."""
+    pids = set(procinfo.group_members(state.pgid)) if state.pgid else set()
+    if procinfo.is_alive(state.pid, state.pid_start_time) and state.pid:
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(state.pid)
+            pids |= {root.pid, *(c.pid for c in root.children(recursive=True))}
+    pids |= set(procinfo.marked(job_id))
+    pids.discard(os.getpid())
+    return pids
 
 
-def _signal_all(pgid: int | None, tracked: list[psutil.Process], sig: int) -> None:
+def _signal(pgid: int | None, pids: set[int], sig: int) -> None:
     if pgid:
         with contextlib.suppress(OSError):
             os.killpg(pgid, sig)
-    for proc in tracked:
-        try:
-            proc.send_signal(sig)
-        except psutil.Error:
-            continue
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, sig)
+
+
+def _supervisor_alive(state: RunState) -> bool:
+    return procinfo.is_alive(state.supervisor_pid, state.supervisor_start_time)
 
 
 def cancel_local(run_dir: Path, job_id: str, grace_s: float) -> CancelOutcome:
     """Stop the job for good; returns the pids still alive afterwards (empty when verified)."""
     root = runfolder.root_of(run_dir)
-    (run_dir / runfolder.CANCEL_MARK).touch()
     with queue.locked(root):
-        if queue.remove_pending(root, job_id):
+        state = runfolder.read_state(run_dir) or RunState()
+        if state.phase is LocalPhase.QUEUED and not queue.is_claimed(root, job_id):
+            queue.remove_pending(root, job_id)
             runfolder.update_state(
-                run_dir, phase="exited", cancelled=True, exit_code=None, ended_at=time.time()
+                run_dir, phase=LocalPhase.EXITED, cancelled=True, ended_at=time.time()
             )
             return CancelOutcome(was_queued=True)
-    state = _wait_for_pid(run_dir)
-    pgid = state.get("pgid")
-    tracked: list[psutil.Process] = []
-    if procinfo.is_alive(state.get("pid"), state.get("pid_start_time")):
-        try:
-            root_proc = psutil.Process(int(state["pid"]))
-            tracked = [root_proc, *root_proc.children(recursive=True)]
-        except psutil.Error:
-            tracked = []
-    else:
-        pgid = pgid if pgid and procinfo.group_members(pgid) else None
-    _signal_all(pgid, tracked, signal.SIGTERM)
-    deadline = time.monotonic() + max(0.0, grace_s)
-    while _members(pgid, tracked) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _members(pgid, tracked):
-        _signal_all(pgid, tracked, signal.SIGKILL)
-        end = time.monotonic() + 5.0
-        while _members(pgid, tracked) and time.monotonic() < end:
-            time.sleep(0.05)
-    remaining = _members(pgid, tracked)
-    _await_exit_record(run_dir, state)
-    return CancelOutcome(remaining_pids=remaining)
-
-
-def _wait_for_pid(run_dir: Path, timeout_s: float = 5.0) -> dict[str, Any]:
-    """A job being started has no pid yet; wait briefly while its supervisor lives."""
-    end = time.monotonic() + timeout_s
-    while True:
-        state = runfolder.read_state(run_dir) or {}
-        if state.get("pid") or state.get("phase") == "exited" or time.monotonic() > end:
-            return state
-        sup_alive = procinfo.is_alive(
-            state.get("supervisor_pid"), state.get("supervisor_start_time")
-        )
-        if not sup_alive:
-            return state
-        time.sleep(0.05)
-
-
-def _await_exit_record(run_dir: Path, before: dict[str, Any], timeout_s: float = 5.0) -> None:
-    """The supervisor records the exit as cancelled; if it is gone, record it ourselves."""
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        state = runfolder.read_state(run_dir) or {}
-        if state.get("phase") == "exited":
-            if not state.get("cancelled"):
-                runfolder.update_state(run_dir, cancelled=True)
-            return
-        if not procinfo.is_alive(state.get("supervisor_pid"), state.get("supervisor_start_time")):
+        cancel_request.write(run_dir, grace_s)
+    end = time.monotonic() + grace_s + 5.0
+    while time.monotonic() < end:  # the supervisor applies the request and records the exit
+        state = runfolder.read_state(run_dir) or state
+        if state.phase is LocalPhase.EXITED or not _supervisor_alive(state):
             break
-        time.sleep(0.05)
-    state = runfolder.read_state(run_dir) or dict(before)
-    if state.get("phase") != "exited":
+        time.sleep(0.1)
+    if state.phase is not LocalPhase.EXITED and not _supervisor_alive(state):
+        _stop(job_id, state, grace_s)  # no supervisor left to do it
         runfolder.update_state(
-            run_dir, phase="exited", cancelled=True, exit_code=None, ended_at=time.time()
+            run_dir,
+            phase=LocalPhase.EXITED,
+            cancelled=True,
+            ended_at=time.time(),
+            recovered="The supervisor was gone; the cancel stopped the job's processes itself.",
         )
-    elif not state.get("cancelled"):
-        runfolder.update_state(run_dir, cancelled=True)
+    leftovers = _job_pids(job_id, state)
+    if leftovers:  # orphans that outlived the job's main process
+        _signal(state.pgid, leftovers, signal.SIGKILL)
+        _wait_gone(job_id, state, 5.0)
+    return CancelOutcome(remaining_pids=sorted(_job_pids(job_id, state)))
+
+
+def _stop(job_id: str, state: RunState, grace_s: float) -> None:
+    _signal(state.pgid, _job_pids(job_id, state), signal.SIGTERM)
+    if not _wait_gone(job_id, state, grace_s):
+        _signal(state.pgid, _job_pids(job_id, state), signal.SIGKILL)
+        _wait_gone(job_id, state, 5.0)
+
+
+def _wait_gone(job_id: str, state: RunState, timeout_s: float) -> bool:
+    end = time.monotonic() + max(0.0, timeout_s)
+    while _job_pids(job_id, state):
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.1)
+    return True

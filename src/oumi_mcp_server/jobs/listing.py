@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
 from oumi_mcp_server.core.errors import ServiceError
-from oumi_mcp_server.jobs.models import JobList, JobRecord, JobState, JobSummary
+from oumi_mcp_server.jobs.models import JobList, JobSummary
+from oumi_mcp_server.jobs.record import JobRecord
+from oumi_mcp_server.jobs.states import JobState
 
 if TYPE_CHECKING:
     from oumi_mcp_server.jobs.service import JobService
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
 MAX_LIST = 200
 SCAN_CAP = 5_000
 """A filtered listing resolves at most this many records per call; the cursor goes on from there."""
-STATES = frozenset(get_args(JobState))
+STATES = frozenset(s.value for s in JobState)
 
 
 def encode_cursor(ts: float, job_id: str) -> str:
@@ -33,7 +35,7 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
 
 
 def list_jobs(service: JobService, status: str | None, limit: int, cursor: str | None) -> JobList:
-    """Newest first; with `status`, only jobs resolved to it (outcomes remembered on the way)."""
+    """Newest first; with `status`, only jobs resolved to it."""
     if not 1 <= limit <= MAX_LIST:
         raise ServiceError("bad_limit", f"limit must be between 1 and {MAX_LIST}.", "Use 20.")
     if status is not None and status not in STATES:
@@ -47,7 +49,6 @@ def list_jobs(service: JobService, status: str | None, limit: int, cursor: str |
     out: list[JobSummary] = []
     scanned = 0
     last: JobRecord | None = None
-    memo: dict[str, str] = {}
     while len(out) < limit and scanned < SCAN_CAP:
         batch = service.store.page(
             before=before, limit=100 if status else limit, unfinished_only=unfinished
@@ -59,8 +60,8 @@ def list_jobs(service: JobService, status: str | None, limit: int, cursor: str |
                 break
             scanned += 1
             last = rec
-            res = service.resolve(rec, memo)
-            if status and res.status != status:
+            res = service.resolve(rec)
+            if status and res.status.value != status:
                 continue
             view = service.view(rec, res=res)
             p = view.progress
@@ -80,8 +81,6 @@ def list_jobs(service: JobService, status: str | None, limit: int, cursor: str |
             )
         if last is not None:
             before = (last.submitted_at, last.id)
-    if memo:
-        service.store.set_final_statuses(memo)
     more = last is not None and bool(
         service.store.page(before=before, limit=1, unfinished_only=unfinished)
     )

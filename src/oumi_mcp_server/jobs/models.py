@@ -1,46 +1,13 @@
-"""Job data: the stored record (identity and history) and the typed answers of the job tools."""
+"""The typed answers of the job tools (the stored record is `record.JobRecord`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-JobState = Literal[
-    "queued", "launching", "running", "completed", "failed", "cancelled", "lost", "unknown"
-]
-TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled", "lost"})
-FINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
-# Not started yet: waiting for a local slot, or a cluster being provisioned.
-PENDING_STATES: frozenset[str] = frozenset({"queued", "launching"})
-"""States read from an exit record: they never change again, so the store may remember them."""
-
-LOCAL_BACKEND = "local"
-
-
-@dataclass
-class JobRecord:
-    """Identity and history of one job; never a status (status is resolved when asked)."""
-
-    id: str
-    name: str
-    command: str
-    backend: str
-    backend_job_id: str
-    submitted_at: float
-    run_dir: str
-    cluster: str = ""
-    output_dir: str = ""
-    model: str = ""
-    config_path: str = ""
-    source_config: str = ""
-    cwd: str = ""
-    argv: list[str] = field(default_factory=list)
-    origin: str = "mcp"
-    legacy_status: str | None = None
-    final_status: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+from oumi_mcp_server.jobs.record import LOCAL_BACKEND
+from oumi_mcp_server.jobs.states import JobState
 
 
 class JobProgress(BaseModel):
@@ -60,9 +27,7 @@ class JobStatusView(BaseModel):
     job_id: str
     name: str
     command: str
-    status: str = Field(
-        description="queued launching running completed failed cancelled lost unknown"
-    )
+    status: str = Field(description=" ".join(JobState))
     backend: str
     cluster: str
     exit_code: int | None = None

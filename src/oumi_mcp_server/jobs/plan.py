@@ -15,16 +15,22 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.redact import redact_env
-from oumi_mcp_server.core.workspace import require_client_cwd, resolve_in_workspace
+from oumi_mcp_server.core.workspace import require_client_cwd
 from oumi_mcp_server.jobs import commands
-from oumi_mcp_server.jobs.models import LOCAL_BACKEND, LaunchPlan
-from oumi_mcp_server.preflight.loading import MAX_CONFIG_BYTES, ConfigLoadError, parse_yaml
+from oumi_mcp_server.jobs.models import LaunchPlan
+from oumi_mcp_server.jobs.record import LAUNCHER_BACKEND, LOCAL_BACKEND
+from oumi_mcp_server.preflight.loading import (
+    ConfigLoadError,
+    parse_file_bytes,
+    read_config_bytes,
+    resolve_config_path,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +60,14 @@ class LaunchRequest:
     job_name: str | None = None
     envs: Mapping[str, str] | None = None
     nproc: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
+    cloud: str | None = None
+    """None (or "local"): this machine; else a cloud or cluster kind of `oumi.launcher`."""
+    cluster: Mapping[str, Any] | None = None
+    """With `cloud`: the cluster options (validated by the launcher backend)."""
+
+    @property
+    def backend(self) -> str:
+        return LAUNCHER_BACKEND if self.cloud and self.cloud != "local" else LOCAL_BACKEND
 
 
 @dataclass
@@ -66,6 +79,8 @@ class BuiltPlan:
     config_bytes: bytes
     env: dict[str, str]
     model: str
+    config_data: dict[str, Any]
+    """The config as parsed from `config_bytes` (one read of the file for everything)."""
 
 
 def validate_job_name(name: str | None) -> str | None:
@@ -146,34 +161,24 @@ def _preflight(config: Path, cwd: Path) -> tuple[str, bool | None]:
 
 
 def read_config(config: str, client_cwd: str) -> tuple[Path, bytes, dict[str, Any]]:
-    path = resolve_in_workspace(config, client_cwd)
-    if not path.is_file():
-        raise ServiceError(
-            "config_not_found",
-            f"No config file at {path}.",
-            "Pass a YAML config path relative to client_cwd (search_configs finds recipes).",
-        )
-    raw = path.read_bytes()
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ServiceError(
-            "config_too_large",
-            f"{path} is over {MAX_CONFIG_BYTES} bytes.",
-            "Pass an oumi YAML config.",
-        )
+    """The config's path, exact bytes and data, read and parsed as pre-flight does.
+
+    One bounded reader (regular files only, size checked before a byte is read) and one guarded
+    YAML loader (alias bombs, deep nesting, control characters, bad values refused). Reading
+    problems keep their code (config_not_found, config_too_large, ...); content problems are
+    `bad_config` with the loader's code as details.reason.
+    """
+    cwd = require_client_cwd(client_cwd)
     try:
-        loaded, _warnings = parse_yaml(raw.decode("utf-8"), path, path.parent)
-    except UnicodeDecodeError:
-        raise ServiceError(
-            "bad_config", f"{path} is not UTF-8 text.", "Pass an oumi YAML config."
-        ) from None
+        path = resolve_config_path(config, cwd)
+        raw = read_config_bytes(path)
     except ConfigLoadError as exc:
-        # The same guarded parser as validate_config: alias bombs and deep nesting refused.
-        finding = exc.finding
-        raise ServiceError(
-            "bad_config", f"{path}: {finding.message}", finding.fix or "Fix the YAML."
-        ) from None
-    data = loaded.data
-    return path, raw, data
+        raise exc.service_error() from None
+    try:
+        loaded, _warnings = parse_file_bytes(raw, path, cwd)
+    except ConfigLoadError as exc:
+        raise exc.service_error("bad_config") from None
+    return path, raw, loaded.data
 
 
 def build_plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
@@ -208,7 +213,7 @@ def build_plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
             "Runs on a snapshot of the config taken at launch; inherits the server's environment."
         ],
     )
-    return BuiltPlan(plan, path, raw, env, model if isinstance(model, str) else "")
+    return BuiltPlan(plan, path, raw, env, model if isinstance(model, str) else "", data)
 
 
 def binding(built: BuiltPlan) -> dict[str, Any]:

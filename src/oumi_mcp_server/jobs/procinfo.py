@@ -6,6 +6,8 @@ import os
 
 import psutil
 
+from oumi_mcp_server.jobs.states import LocalPhase, RunState
+
 _START_TOLERANCE_S = 0.05
 
 
@@ -42,3 +44,31 @@ def group_members(pgid: int) -> list[int]:
         except (psutil.Error, OSError):
             continue
     return found
+
+
+JOB_ID_ENV = "OUMI_MCP_JOB_ID"
+"""Set in every local job's environment: finds its processes when no pid was recorded."""
+
+
+def marked(job_id: str) -> list[int]:
+    """Live processes whose environment says they belong to `job_id` (ours: same user)."""
+    found: list[int] = []
+    me = os.getuid()
+    for proc in psutil.process_iter(["pid", "status", "uids"]):
+        try:
+            if proc.info["status"] == psutil.STATUS_ZOMBIE or proc.info["uids"].real != me:
+                continue
+            if proc.environ().get(JOB_ID_ENV) == job_id:
+                found.append(proc.pid)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def job_alive(job_id: str, state: RunState) -> bool:
+    """The job's own process still runs (its supervisor may be gone)."""
+    if state.pid is not None:
+        return is_alive(state.pid, state.pid_start_time) or bool(
+            state.pgid and group_members(state.pgid)
+        )
+    return state.phase is LocalPhase.STARTING and bool(marked(job_id))

@@ -4,21 +4,28 @@ Layout under a jobs root (`<state_dir>/jobs` by default)::
 
     runs/<job_id>/spec.json     what to run (argv, cwd, env; env scrubbed once started), 0600
     runs/<job_id>/config.yaml   the config as it was at submit time
-    runs/<job_id>/state.json    written atomically by the dispatcher and the supervisor
+    runs/<job_id>/state.json    `states.RunState`, written atomically under `.state.lock`
+    runs/<job_id>/.supervisor.lock  held by the job's supervisor for its whole life
     runs/<job_id>/stdout.log, stderr.log, supervisor.log
     runs/<job_id>/cancel        present once a cancel was requested
     queue/                      see `queue.py`
 
-Only the standard library (and `core.atomic`) is imported here: the supervisor imports this module.
+Only the standard library (and `core.atomic`, `jobs.states`) is imported here: the supervisor
+imports this module.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from oumi_mcp_server.core.atomic import write_text_atomic
+from oumi_mcp_server.jobs.states import RunState
 
 SPEC = "spec.json"
 STATE = "state.json"
@@ -27,6 +34,8 @@ STDOUT = "stdout.log"
 STDERR = "stderr.log"
 SUPERVISOR_LOG = "supervisor.log"
 CANCEL_MARK = "cancel"
+STATE_LOCK = ".state.lock"
+SUPERVISOR_LOCK = ".supervisor.lock"
 
 
 def jobs_root() -> Path:
@@ -65,19 +74,35 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def read_state(run_dir: Path) -> dict[str, Any] | None:
-    return read_json(run_dir / STATE)
+def read_state(run_dir: Path) -> RunState | None:
+    """The typed state.json, or None when it is missing or not a JSON object."""
+    data = read_json(run_dir / STATE)
+    return RunState.from_json(data) if data is not None else None
 
 
-def write_state(run_dir: Path, state: dict[str, Any]) -> None:
-    write_json_atomic(run_dir / STATE, state, mode=0o644)
+def write_state(run_dir: Path, state: RunState) -> None:
+    write_json_atomic(run_dir / STATE, state.to_json(), mode=0o644)
 
 
-def update_state(run_dir: Path, **fields: Any) -> dict[str, Any]:
-    """Merge `fields` into state.json (callers are the only writer at that moment)."""
-    state = read_state(run_dir) or {}
-    state.update(fields)
-    write_state(run_dir, state)
+@contextlib.contextmanager
+def _state_lock(run_dir: Path) -> Iterator[None]:
+    fd = os.open(run_dir / STATE_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def update_state(run_dir: Path, **fields: Any) -> RunState:
+    """Set `fields` of state.json under a lock, so concurrent writers never lose an update."""
+    with _state_lock(run_dir):
+        state = read_state(run_dir) or RunState()
+        for name, value in fields.items():
+            if not hasattr(state, name) or name == "extra":
+                raise AttributeError(f"RunState has no field {name!r}")
+            setattr(state, name, value)
+        write_state(run_dir, state)
     return state
 
 

@@ -1,39 +1,26 @@
-"""Jobs service: plan, launch, follow and cancel jobs that outlive the server.
+"""Jobs service: plan, launch, follow and cancel jobs that outlive the server, on any backend.
 
-Public API (`JobService(root=None, store=None, cancel_grace_s=10.0)`; defaults are
-`<state_dir>/jobs` and `<state_dir>/jobs.sqlite3`; `get_service()` returns one per process and
-state directory):
+`JobService(backends, root=None, store=None)` (defaults `<state_dir>/jobs`,
+`<state_dir>/jobs.sqlite3`; with no backends given, only this machine's). `wiring.job_service()`
+builds the one the server, the dashboard and the CLI share, with every backend.
 
-- `plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan` validate, no side effects
-- `offer(built: BuiltPlan) -> LaunchResult` the plan plus a `confirm_token` bound to it
-- `launch(req, confirm_token: str | None) -> LaunchResult` offer, or verify the token and start
-- `launch_confirmed(built, confirm_token) -> LaunchResult` verify (single use) and start
-- `launch_approved(built: BuiltPlan) -> LaunchResult` start after the person accepted (elicitation)
-- `submit_argv(argv, *, cwd, command="custom", name=None, env=None, output_dir="",
-  config_bytes=None, model="", source_config="", token_digest=None) -> JobRecord` record, queue
-  and supervise any argv (`{config}` becomes the run folder's config snapshot): the trusted path
-  under `launch`, and the test-only hook for trivial commands. Never reachable from MCP tools.
-- `record(job_id) -> JobRecord`, `status(job_id) -> JobStatusView`,
-  `logs(job_id, tail=200, stream="both", grep=None, max_bytes=6000) -> JobLogs`,
-  `list_jobs(status=None, limit=20, cursor=None) -> JobList`,
-  `async wait(job_id, timeout_s, until, on_tick=None) -> JobStatusView` (capped at 300 s)
-- `cancel_offer(job_id, force=False) -> CancelResult`, `describe_cancel(job_id, force) -> str`,
-  `cancel(job_id, force=False, confirm_token=None, approved=False) -> CancelResult`
-- `prune(older_than_days, dry_run=False) -> list[str]` finished records only
-
-Other backends (clusters) add records with their own `backend`, `cluster`, `backend_job_id` via
-`store.insert` and register a status resolver with `status.register_backend`; run folders
-(`runfolder.create_run_dir`) and consent tokens (`core.consent`) are shared.
+- launching: `plan(req)`, `offer(built)` (the plan plus a confirm_token bound to it),
+  `launch(req, token)`, `launch_confirmed(built, token)`, `launch_approved(built)`, `render(built)`
+- following: `record`, `status`, `view`, `logs`, `list_jobs`, `wait` (async, capped at 300 s)
+- cancelling: `cancel_offer`, `describe_cancel`, `cancel`
+- house-keeping: `reconcile()` (the only step that acts on what it observes), `prune`
+- `submit_argv(argv, ...)`: record and queue any argv locally: the trusted path under launch and
+  the tests' hook for trivial commands; never reachable from MCP tools.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import re
 import secrets
 import shutil
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -41,34 +28,30 @@ from typing import Literal
 from oumi_mcp_server.core import consent
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
-from oumi_mcp_server.jobs import cancel as cancel_mod
-from oumi_mcp_server.jobs import listing, logs, progress, queue, runfolder
-from oumi_mcp_server.jobs import status as status_mod
+from oumi_mcp_server.jobs import cancel_request, listing, logs, progress, runfolder
+from oumi_mcp_server.jobs.backend import Backend
+from oumi_mcp_server.jobs.local_backend import LocalBackend
 from oumi_mcp_server.jobs.models import (
-    FINAL_STATES,
-    LOCAL_BACKEND,
-    PENDING_STATES,
-    TERMINAL_STATES,
     CancelResult,
     JobList,
     JobLogs,
-    JobRecord,
     JobStatusView,
     LaunchResult,
 )
-from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, binding, build_plan, validate_envs
-from oumi_mcp_server.jobs.store import DB_ENV, DuplicateJobError, JobStore, TokenAlreadyUsedError
+from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, validate_envs
+from oumi_mcp_server.jobs.record import LOCAL_BACKEND, JobRecord
+from oumi_mcp_server.jobs.states import JobState, Resolved
+from oumi_mcp_server.jobs.store import DuplicateJobError, JobStore, TokenAlreadyUsedError
 
+logger = logging.getLogger(__name__)
 WAIT_CAP_S = 300.0
 DEFAULT_MAX_BYTES = logs.DEFAULT_MAX_BYTES
-BACKEND_CANCEL: dict[str, Callable[[JobRecord], CancelResult]] = {}
-"""Cancel for other backends (after consent), registered by their packages."""
-_JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 Stream = logs.Stream
 Until = Literal["done", "running"]
 
 
-def _iso(ts: float | None) -> str | None:
+def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
 
 
@@ -79,25 +62,40 @@ def new_job_id(command: str) -> str:
 class JobService:
     def __init__(
         self,
+        backends: Mapping[str, Backend] | None = None,
         root: Path | None = None,
         store: JobStore | None = None,
-        cancel_grace_s: float = cancel_mod.DEFAULT_GRACE_S,
+        cancel_grace_s: float = cancel_request.DEFAULT_GRACE_S,
     ) -> None:
         self.root = root or runfolder.jobs_root()
         self.store = store or JobStore()
-        self.cancel_grace_s = cancel_grace_s
+        self.local = LocalBackend(self.root, self.store, cancel_grace_s)
+        self.backends: dict[str, Backend] = {LOCAL_BACKEND: self.local, **(backends or {})}
+
+    def backend(self, name: str) -> Backend:
+        found = self.backends.get(name)
+        if found is None:
+            raise ServiceError(
+                "backend_unavailable",
+                f"Jobs on backend {name!r} cannot be launched or stopped here.",
+                "Run locally (omit cloud), or use a server built with that backend.",
+            )
+        return found
 
     # ---- launching ----------------------------------------------------------------------
     def plan(self, req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
-        return build_plan(req, preflight=preflight)
+        return self.backend(req.backend).plan(req, preflight=preflight)
+
+    def render(self, built: BuiltPlan) -> str:
+        return self.backend(built.plan.backend).render(built)
 
     def offer(self, built: BuiltPlan) -> LaunchResult:
-        tok = consent.issue("launch", binding(built))
+        tok = consent.issue("launch", self.backend(built.plan.backend).binding(built))
         return LaunchResult(
             launched=False,
             plan=built.plan,
             confirm_token=tok.token,
-            expires_at=_iso(tok.expires_at),
+            expires_at=iso(tok.expires_at),
             message="Nothing started. Show this plan to the user; if they agree, call run_oumi_job "
             "again with the same arguments and this confirm_token.",
         )
@@ -109,33 +107,52 @@ class JobService:
 
     def launch_confirmed(self, built: BuiltPlan, confirm_token: str | None) -> LaunchResult:
         """Start `built` if `confirm_token` was issued for exactly this plan and is unused."""
-        digest = consent.verify(confirm_token, "launch", binding(built))
-        return self._start(built, digest)
+        backend = self.backend(built.plan.backend)
+        digest = consent.verify(confirm_token, "launch", backend.binding(built))
+        return self._launch(backend, built, digest)
 
     def launch_approved(self, built: BuiltPlan) -> LaunchResult:
-        return self._start(built, None)
+        return self._launch(self.backend(built.plan.backend), built, None)
 
-    def _start(self, built: BuiltPlan, token_digest: str | None) -> LaunchResult:
-        p = built.plan
-        argv = list(p.argv)
-        argv[argv.index(p.config)] = "{config}"
-        rec = self.submit_argv(
-            argv,
-            cwd=p.cwd,
-            command=p.command,
-            name=p.job_name,
-            env=built.env,
-            output_dir=p.output_dir,
-            config_bytes=built.config_bytes,
-            model=built.model,
-            source_config=p.config,
-            token_digest=token_digest,
-        )
-        return LaunchResult(
-            launched=True,
-            job=self.status(rec.id),
-            message=f"Started {rec.id}. Follow it with wait_for_job or get_job_status.",
-        )
+    def _launch(self, backend: Backend, built: BuiltPlan, digest: str | None) -> LaunchResult:
+        def prepare(job_id: str, run_dir: Path) -> JobRecord:
+            return backend.prepare(built, job_id, run_dir)
+
+        rec, message = self._submit(backend, built.plan.command, prepare, digest)
+        return LaunchResult(launched=True, job=self.view(rec), message=message)
+
+    def _submit(
+        self,
+        backend: Backend,
+        command: str,
+        prepare: Callable[[str, Path], JobRecord],
+        token_digest: str | None,
+    ) -> tuple[JobRecord, str]:
+        """The launch, once for every backend: a new id and run folder, the record stored with
+        the spent token, then the start. Any failure leaves nothing behind."""
+        job_id = new_job_id(command)
+        run_dir = runfolder.create_run_dir(self.root, job_id)
+        try:
+            rec = prepare(job_id, run_dir)
+            self.store.insert(rec, consumed_token=token_digest)
+        except TokenAlreadyUsedError:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise _token_used() from None
+        except BaseException:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        try:
+            return rec, backend.start(rec)
+        except Exception as exc:
+            self.store.delete([rec.id])
+            shutil.rmtree(run_dir, ignore_errors=True)
+            if isinstance(exc, ServiceError):
+                raise
+            raise ServiceError(
+                "launch_failed",
+                f"{rec.id} could not be started: {type(exc).__name__}: {str(exc)[:300]}",
+                "Nothing was started. Check the server log, then ask for a new plan.",
+            ) from None
 
     def submit_argv(
         self,
@@ -151,60 +168,41 @@ class JobService:
         source_config: str = "",
         token_digest: str | None = None,
     ) -> JobRecord:
-        """Record and queue `argv` (`{config}` is replaced by the run folder's config snapshot)."""
+        """Record and queue `argv` locally (`{config}` becomes the run folder's config snapshot)."""
         extra_env = validate_envs(env)
-        job_id = new_job_id(command)
-        run_dir = runfolder.create_run_dir(self.root, job_id)
-        config_path = ""
-        if config_bytes is not None:
-            snap = run_dir / runfolder.CONFIG
-            snap.write_bytes(config_bytes)
-            config_path = str(snap)
-        argv = [config_path if a == "{config}" else a for a in argv]
-        runfolder.write_json_atomic(
-            run_dir / runfolder.SPEC,
-            {
-                "argv": argv,
-                "cwd": cwd,
-                "env": dict(os.environ) | extra_env,
-                "store": str(self.store.path),
-            },
-        )
-        now = time.time()
-        runfolder.write_state(run_dir, {"phase": "queued", "queued_at": now})
-        rec = JobRecord(
-            id=job_id,
-            name=name or command,
-            command=command,
-            backend=LOCAL_BACKEND,
-            backend_job_id=job_id,
-            submitted_at=now,
-            run_dir=str(run_dir),
-            output_dir=output_dir,
-            model=model,
-            config_path=config_path,
-            source_config=source_config,
-            cwd=cwd,
-            argv=argv,
-        )
+
+        def prepare(job_id: str, run_dir: Path) -> JobRecord:
+            return self.local.prepare_argv(
+                job_id,
+                run_dir,
+                argv,
+                cwd=cwd,
+                command=command,
+                name=name,
+                env=extra_env,
+                output_dir=output_dir,
+                config_bytes=config_bytes,
+                model=model,
+                source_config=source_config,
+            )
+
         try:
-            self.store.insert(rec, consumed_token=token_digest)
-        except TokenAlreadyUsedError:
-            shutil.rmtree(run_dir, ignore_errors=True)
-            raise ServiceError(
-                "confirm_token_used",
-                "This confirm_token already launched a job.",
-                "Call run_oumi_job without confirm_token for a new plan.",
-            ) from None
+            return self._submit(self.local, command, prepare, token_digest)[0]
         except DuplicateJobError:
-            shutil.rmtree(run_dir, ignore_errors=True)
-            raise
-        queue.enqueue(self.root, job_id)
-        return rec
+            raise ServiceError(
+                "duplicate_job", "A job with this id already exists.", "Submit it again."
+            ) from None
+
+    def spend_token(self, digest: str) -> None:
+        """Spend a verified consent token that starts no job (cancel, stop, down): once only."""
+        try:
+            self.store.spend_token(digest)
+        except TokenAlreadyUsedError:
+            raise _token_used() from None
 
     # ---- following -----------------------------------------------------------------------
     def record(self, job_id: str) -> JobRecord:
-        rec = self.store.get(job_id) if _JOB_ID.match(job_id or "") else None
+        rec = self.store.get(job_id) if JOB_ID.match(job_id or "") else None
         if rec is None:
             raise ServiceError(
                 "unknown_job",
@@ -213,56 +211,57 @@ class JobService:
             )
         return rec
 
+    def resolve(self, rec: JobRecord) -> Resolved:
+        backend = self.backends.get(rec.backend)
+        if backend is not None:
+            return backend.resolve(rec)
+        if rec.legacy_status:
+            return Resolved(
+                JobState.UNKNOWN,
+                "legacy registry (not live)",
+                reason=f"Imported from an earlier Oumi MCP server, which last saw it as "
+                f"{rec.legacy_status!r}; backend {rec.backend!r} cannot be queried here.",
+            )
+        return Resolved(
+            JobState.UNKNOWN, "none", reason=f"No backend {rec.backend!r} in this server."
+        )
+
     def status(self, job_id: str) -> JobStatusView:
         return self.view(self.record(job_id))
 
-    def resolve(self, rec: JobRecord, memo: dict[str, str] | None = None) -> status_mod.Resolved:
-        """Resolve, remembering an outcome read from an exit record (now, or into `memo`)."""
-        res = status_mod.resolve(rec)
-        if (
-            res.status in FINAL_STATES
-            and rec.final_status is None
-            and res.source.startswith("exit")
-        ):
-            if memo is None:
-                self.store.set_final_statuses({rec.id: res.status})
-            else:
-                memo[rec.id] = res.status
-        return res
-
     def view(
-        self, rec: JobRecord, with_progress: bool = True, res: status_mod.Resolved | None = None
+        self, rec: JobRecord, with_progress: bool = True, res: Resolved | None = None
     ) -> JobStatusView:
         """One job's answer: live status and, unless skipped (cheap listings), its progress."""
         res = res or self.resolve(rec)
         prog = None
-        if with_progress and rec.run_dir and res.status not in PENDING_STATES:
+        if with_progress and rec.run_dir and not res.status.is_pending():
             run_dir = Path(rec.run_dir)
             prog = progress.parse(
                 Path(rec.output_dir) if rec.output_dir else None,
                 [run_dir / runfolder.STDERR, run_dir / runfolder.STDOUT],
                 res.started_at,
-                running=res.status == "running",
+                running=res.status is JobState.RUNNING,
             )
         return JobStatusView(
             job_id=rec.id,
             name=rec.name,
             command=rec.command,
-            status=res.status,
+            status=res.status.value,
             backend=rec.backend,
             cluster=rec.cluster,
             exit_code=res.exit_code,
             signal=res.signal,
             reason=res.reason,
             error_lines=res.error_lines,
-            submitted_at=_iso(rec.submitted_at) or "",
-            started_at=_iso(res.started_at),
-            ended_at=_iso(res.ended_at),
+            submitted_at=iso(rec.submitted_at) or "",
+            started_at=iso(res.started_at),
+            ended_at=iso(res.ended_at),
             progress=prog,
             run_dir=rec.run_dir,
             output_dir=rec.output_dir,
             model=rec.model,
-            observed_at=_iso(res.observed_at) or "",
+            observed_at=iso(res.observed_at) or "",
             status_source=res.source,
         )
 
@@ -276,12 +275,11 @@ class JobService:
     ) -> JobLogs:
         pattern = logs.check_args(tail, stream, grep, max_bytes)
         rec = self.record(job_id)
-        # Resolve first: for a cluster job that refreshes the local copy of its logs.
-        status = status_mod.resolve(rec).status
+        status = self.resolve(rec).status
         streams = logs.read_streams(Path(rec.run_dir), tail, stream, pattern, max_bytes)
         return JobLogs(
             job_id=rec.id,
-            status=status,
+            status=status.value,
             streams=streams,
             truncated=any(s.truncated for s in streams),
             grep=grep,
@@ -312,8 +310,9 @@ class JobService:
             view = await run_blocking(self.status, job_id)
             if on_tick is not None:
                 await on_tick(view)
-            done = view.status in TERMINAL_STATES or view.status == "unknown"
-            started = until == "running" and view.status not in PENDING_STATES
+            state = JobState(view.status)
+            done = state.is_terminal() or state is JobState.UNKNOWN
+            started = until == "running" and not state.is_pending()
             if done or started or time.monotonic() >= end:
                 return view
             await _sleep(min(poll_s, max(0.0, end - time.monotonic())))
@@ -325,26 +324,22 @@ class JobService:
     def cancel_offer(self, job_id: str, force: bool = False) -> CancelResult:
         rec = self.record(job_id)
         view = self.view(rec, with_progress=False)
-        if view.status in TERMINAL_STATES:
+        if JobState(view.status).is_terminal():
             return _already_ended(view)
         tok = consent.issue("cancel", self._cancel_binding(rec, force))
-        how = "SIGKILL now" if force else "SIGTERM, then SIGKILL after 10 s"
         return CancelResult(
             job_id=rec.id,
             cancelled=False,
             status=view.status,
             confirm_token=tok.token,
-            expires_at=_iso(tok.expires_at),
-            message=f"Nothing stopped yet. Cancelling {rec.id} ({view.status}) stops its whole "
-            f"process group ({how}). Ask the user, then call cancel_job with this confirm_token.",
+            expires_at=iso(tok.expires_at),
+            message=f"Nothing stopped yet. {self.backend(rec.backend).describe_cancel(rec, force)} "
+            "Ask the user, then call cancel_job with this confirm_token.",
         )
 
     def describe_cancel(self, job_id: str, force: bool = False) -> str:
         rec = self.record(job_id)
-        return (
-            f"Cancel job {rec.id} ({rec.command}, {rec.name})? Its processes will be "
-            f"{'killed at once' if force else 'stopped (SIGTERM, then SIGKILL after 10 s)'}."
-        )
+        return self.backend(rec.backend).describe_cancel(rec, force)
 
     def cancel(
         self,
@@ -355,58 +350,71 @@ class JobService:
     ) -> CancelResult:
         rec = self.record(job_id)
         view = self.view(rec, with_progress=False)
-        if view.status in TERMINAL_STATES:
+        if JobState(view.status).is_terminal():
             return _already_ended(view)
+        backend = self.backend(rec.backend)
         if not approved:
             if not confirm_token:
                 return self.cancel_offer(job_id, force)
-            consent.verify(confirm_token, "cancel", self._cancel_binding(rec, force))
-        if rec.backend != LOCAL_BACKEND:
-            if rec.backend in BACKEND_CANCEL:  # e.g. clusters registers the launcher's
-                return BACKEND_CANCEL[rec.backend](rec)
-            raise ServiceError(
-                "cancel_unsupported",
-                f"Cancel for backend {rec.backend!r} is not available here.",
-                "Cancel it with the tool that launched it.",
+            self.spend_token(
+                consent.verify(confirm_token, "cancel", self._cancel_binding(rec, force))
             )
-        outcome = cancel_mod.cancel_local(
-            Path(rec.run_dir), rec.id, 0.0 if force else self.cancel_grace_s
-        )
+        stopped = backend.cancel(rec, force)
         after = self.view(rec, with_progress=False)
-        msg = (
-            "Cancelled while queued; it never started."
-            if outcome.was_queued
-            else (
-                "Cancelled; no process of the job is left."
-                if not outcome.remaining_pids
-                else f"Signalled, but processes {outcome.remaining_pids} are still alive."
-            )
-        )
         return CancelResult(
             job_id=rec.id,
-            cancelled=after.status == "cancelled",
+            cancelled=after.status == JobState.CANCELLED,
             status=after.status,
-            message=msg,
-            remaining_pids=outcome.remaining_pids,
+            message=stopped.message,
+            remaining_pids=stopped.remaining_pids,
         )
 
-    # ---- housekeeping --------------------------------------------------------------------
+    # ---- house-keeping -------------------------------------------------------------------
+    def reconcile(self) -> dict[str, str]:
+        """Act on what changed since the last pass, for every unfinished job: start waiting
+        jobs, record outcomes (and remember them in the store), refresh what backends keep."""
+        by_backend: dict[str, list[JobRecord]] = {}
+        for rec in self.store.unfinished():
+            by_backend.setdefault(rec.backend, []).append(rec)
+        by_backend.setdefault(LOCAL_BACKEND, [])  # the queue is kicked even with no records
+        outcomes: dict[str, str] = {}
+        for name, recs in by_backend.items():
+            backend = self.backends.get(name)
+            if backend is None:
+                continue
+            try:
+                outcomes |= backend.reconcile(recs)
+            except Exception:  # one backend's trouble must not stop the others
+                logger.exception("reconcile of %s jobs failed", name)
+        if outcomes:
+            self.store.set_final_statuses(outcomes)
+        return outcomes
+
     def prune(self, older_than_days: float, dry_run: bool = False) -> list[str]:
         """Delete records (and run folders) of finished jobs submitted before the cutoff."""
         cutoff = time.time() - older_than_days * 86400
         doomed: list[JobRecord] = []
         for rec in self.store.finished_before(cutoff):
-            res = status_mod.resolve(rec)
-            ours = rec.backend == LOCAL_BACKEND and rec.origin == "mcp"
-            if res.status in FINAL_STATES or (res.status == "lost" and ours):
+            status = self.resolve(rec).status
+            ours = rec.origin == "mcp"
+            if status.is_final() or (status is JobState.LOST and ours):
                 doomed.append(rec)
         if not dry_run:
             self.store.delete([r.id for r in doomed])
+            runs = runfolder.runs_dir(self.root)
             for rec in doomed:
                 run_dir = Path(rec.run_dir)
-                if rec.backend == LOCAL_BACKEND and run_dir.parent == runfolder.runs_dir(self.root):
+                if rec.origin == "mcp" and run_dir.parent == runs:
                     shutil.rmtree(run_dir, ignore_errors=True)
         return [r.id for r in doomed]
+
+
+def _token_used() -> ServiceError:
+    return ServiceError(
+        "confirm_token_used",
+        "This confirm_token was already used; each token approves one action once.",
+        "Call the tool again without confirm_token for a new plan, and ask the user again.",
+    )
 
 
 def _already_ended(view: JobStatusView) -> CancelResult:
@@ -422,18 +430,3 @@ async def _sleep(seconds: float) -> None:
     import anyio
 
     await anyio.sleep(seconds)
-
-
-_service: JobService | None = None
-_service_key: tuple[str, str] = ("", "")
-
-
-def get_service() -> JobService:
-    """One service per process and state directory (tests switch state dirs)."""
-    global _service, _service_key
-    from oumi_mcp_server.core.paths import state_dir
-
-    key = (str(state_dir()), os.environ.get(DB_ENV, ""))
-    if _service is None or key != _service_key:
-        _service, _service_key = JobService(), key
-    return _service

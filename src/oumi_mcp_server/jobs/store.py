@@ -1,10 +1,11 @@
 """The job store: SQLite in WAL mode, safe for several server processes at once.
 
-A record holds identity and history (`models.JobRecord`), never a cached status. The one
+A record holds identity and history (`record.JobRecord`), never a cached status. The one
 exception is `final_status`, written once when a job's exit record says completed, failed or
 cancelled: that outcome can never change, and remembering it lets list filters skip finished jobs.
 Schema changes are numbered migrations (`PRAGMA user_version`). On first open the JSON registry
-of earlier Oumi MCP servers is imported once, read-only.
+of earlier Oumi MCP servers is imported once, read-only. Standard library only: the supervisor
+records its job's outcome here.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from oumi_mcp_server.jobs.models import LOCAL_BACKEND, JobRecord
+from oumi_mcp_server.jobs.record import LAUNCHER_BACKEND, LOCAL_BACKEND, JobRecord
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,14 @@ class JobStore:
         except sqlite3.IntegrityError as exc:
             raise DuplicateJobError(rec.id) from exc
 
+    def spend_token(self, digest: str) -> None:
+        """Make a consent token that launches no job (cancel, stop, down) single-use."""
+        with self._connect(write=True) as conn:
+            try:
+                conn.execute("INSERT INTO consumed_tokens VALUES (?, ?)", (digest, time.time()))
+            except sqlite3.IntegrityError:
+                raise TokenAlreadyUsedError(digest) from None
+
     def get(self, job_id: str) -> JobRecord | None:
         with self._connect() as conn:
             row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -192,6 +201,10 @@ class JobStore:
         with self._connect() as conn:
             rows = conn.execute(sql, (*args, limit)).fetchall()
         return [_row_to_record(r) for r in rows]
+
+    def unfinished(self, limit: int = 1_000) -> list[JobRecord]:
+        """Jobs with no remembered outcome, newest first: what a reconcile pass looks at."""
+        return self.page(before=None, limit=limit, unfinished_only=True)
 
     def count(self) -> int:
         with self._connect() as conn:
@@ -285,7 +298,7 @@ def _read_legacy(path: Path) -> list[JobRecord]:
             continue
         job_id = str(entry["job_id"])
         cloud = str(entry.get("cloud") or "local")
-        backend = LOCAL_BACKEND if cloud == "local" else "launcher"
+        backend = LOCAL_BACKEND if cloud == "local" else LAUNCHER_BACKEND
         status = entry.get("status")
         out.append(
             JobRecord(

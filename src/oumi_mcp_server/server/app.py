@@ -12,6 +12,7 @@ from oumi_mcp_server.server import (
     tools_preflight,
     tools_recipes,
 )
+from oumi_mcp_server.server.reconcile_loop import lifespan
 from oumi_mcp_server.server.schemas import compact_tool_schemas
 
 INSTRUCTIONS = """\
@@ -29,6 +30,7 @@ def build_server() -> MCPServer:
         title="Oumi fine-tuning",
         version=__version__,
         instructions=INSTRUCTIONS,
+        lifespan=lifespan,
     )
     for module in (tools_recipes, tools_preflight, tools_jobs, tools_clusters, tools_guidance):
         module.register(app)

@@ -1,8 +1,8 @@
 """MCP tools over clusters: list, stop and tear down (with consent), fetch a job's outputs.
 
 Launching on a cluster is `run_oumi_job` with `cloud` (tools_jobs); following and cancelling are
-the job tools, which dispatch on the job's backend. Importing this registers the status resolver
-for cluster jobs (`clusters.follow`), and stays light: oumi and sky load inside the calls.
+the job tools (the jobs service dispatches on the job's backend). Light to import: oumi and sky
+load inside the calls.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from oumi_mcp_server.clusters import follow  # noqa: F401  (registers the launcher resolver)
 from oumi_mcp_server.clusters import service as clusters
 from oumi_mcp_server.clusters.models import ClusterAction, ClusterList, FetchResult
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.server.errors import structured_errors
+from oumi_mcp_server.wiring import job_service
 
 Cloud = Annotated[str, Field(description="Cloud, e.g. aws, gcp, k8s, slurm.")]
 ClusterName = Annotated[str, Field(description="Cluster name from list_clusters.")]
@@ -42,7 +42,7 @@ def register(app: MCPServer) -> None:
     ) -> ClusterList:
         """Clusters on the enabled clouds (each asked with a time bound): status, cost per hour,
         autostop, our jobs on them."""
-        return await run_blocking(clusters.list_clusters, cloud)
+        return await run_blocking(clusters.list_clusters, await run_blocking(job_service), cloud)
 
     @app.tool(
         annotations=ToolAnnotations(
@@ -57,7 +57,14 @@ def register(app: MCPServer) -> None:
         cloud: Cloud, cluster: ClusterName, confirm_token: Token = None
     ) -> ClusterAction:
         """Stop a cluster (disks kept). First call returns the plan and a confirm_token."""
-        return await run_blocking(clusters.cluster_action, "stop", cloud, cluster, confirm_token)
+        return await run_blocking(
+            clusters.cluster_action,
+            await run_blocking(job_service),
+            "stop",
+            cloud,
+            cluster,
+            confirm_token,
+        )
 
     @app.tool(
         annotations=ToolAnnotations(
@@ -73,7 +80,14 @@ def register(app: MCPServer) -> None:
     ) -> ClusterAction:
         """Tear a cluster down, disks included. First call returns the plan (what is lost) and a
         confirm_token."""
-        return await run_blocking(clusters.cluster_action, "down", cloud, cluster, confirm_token)
+        return await run_blocking(
+            clusters.cluster_action,
+            await run_blocking(job_service),
+            "down",
+            cloud,
+            cluster,
+            confirm_token,
+        )
 
     @app.tool(
         annotations=ToolAnnotations(
@@ -96,4 +110,11 @@ def register(app: MCPServer) -> None:
         def progress(pct: int) -> None:
             anyio.from_thread.run(ctx.report_progress, float(pct), 100.0, "copying outputs")
 
-        return await run_blocking(clusters.fetch_outputs, job_id, dest, client_cwd, progress)
+        return await run_blocking(
+            clusters.fetch_outputs,
+            await run_blocking(job_service),
+            job_id,
+            dest,
+            client_cwd,
+            progress,
+        )

@@ -24,30 +24,28 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from oumi_mcp_server.clusters import service as cluster_service
-from oumi_mcp_server.clusters.submit import ClusterBuiltPlan
+from oumi_mcp_server.clusters.models import ClusterOptions
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.vocabulary import Command
 from oumi_mcp_server.jobs.models import (
-    TERMINAL_STATES,
     CancelResult,
     JobList,
     JobLogs,
     JobStatusView,
     LaunchResult,
 )
-from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, render
-from oumi_mcp_server.jobs.service import WAIT_CAP_S, JobService, get_service
+from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest
+from oumi_mcp_server.jobs.service import WAIT_CAP_S, JobService
+from oumi_mcp_server.jobs.states import JobState
 from oumi_mcp_server.server.errors import structured_errors
+from oumi_mcp_server.wiring import job_service
 
 _READ = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
-Command = Literal[
-    "train", "evaluate", "eval", "infer", "synth", "analyze", "judge", "quantize", "tune"
-]
 T = TypeVar("T")
-CLUSTER_KEYS = "With cloud: " + " ".join(cluster_service.CLUSTER_OPTION_KEYS)
+CLUSTER_KEYS = "With cloud: " + " ".join(ClusterOptions.model_fields)
 HEARTBEAT_S = 15.0
 """wait_for_job re-sends progress this often even when nothing moved, so clients do not time out."""
 JobId = Annotated[str, Field(description="Job id.")]
@@ -69,7 +67,7 @@ def _can_elicit(ctx: Context) -> bool:
 
 async def _jobs() -> JobService:
     """The jobs service, built off the event loop: the first build opens and migrates SQLite."""
-    return await run_blocking(get_service)
+    return await run_blocking(job_service)
 
 
 async def _build_plan(
@@ -84,12 +82,10 @@ async def _build_plan(
     cloud: str | None = None,
     cluster: dict[str, Any] | None = None,
 ) -> BuiltPlan:
-    req = LaunchRequest(command, config, client_cwd, overrides, job_name, envs, nproc)
+    req = LaunchRequest(
+        command, config, client_cwd, overrides, job_name, envs, nproc, cloud, cluster
+    )
     try:
-        if cloud:
-            return await run_blocking(
-                cluster_service.plan_from_options, req, cloud, cluster, not confirm_token
-            )
         return await run_blocking((await _jobs()).plan, req, preflight=not confirm_token)
     except ServiceError as exc:
         raise ToolError(exc.to_json()) from None
@@ -102,9 +98,7 @@ async def _ask_launch(
 ) -> Elicit[LaunchConsent] | None:
     if confirm_token or not _can_elicit(ctx):
         return None
-    if isinstance(plan, ClusterBuiltPlan):
-        return Elicit(cluster_service.render(plan), LaunchConsent)
-    return Elicit(render(plan.plan), LaunchConsent)
+    return Elicit((await _jobs()).render(plan), LaunchConsent)
 
 
 async def _ask_cancel(
@@ -114,7 +108,7 @@ async def _ask_cancel(
         return None
     try:
         view = await run_blocking((await _jobs()).status, job_id)
-        if view.status in TERMINAL_STATES or view.status == "unknown":
+        if JobState(view.status).is_terminal() or view.status == JobState.UNKNOWN:
             return None
         text = await run_blocking((await _jobs()).describe_cancel, job_id, force)
     except ServiceError as exc:
@@ -162,7 +156,7 @@ def register(app: MCPServer) -> None:
     ) -> LaunchResult:
         """Launch an oumi job locally; it outlives the server. Without confirm_token: returns the
         plan and a token to show the user (or asks them directly). With cloud: on a cluster."""
-        service: Any = cluster_service if isinstance(plan, ClusterBuiltPlan) else await _jobs()
+        service = await _jobs()
         if not isinstance(consent, AcceptedElicitation):
             return LaunchResult(
                 launched=False,

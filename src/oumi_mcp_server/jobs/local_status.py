@@ -1,0 +1,108 @@
+"""A local job's status, read from its run folder and the process table; never changes anything.
+
+`resolve(record)` reads `state.json` and checks the recorded supervisor and job processes (pid
+plus start time, so a reused pid is not mistaken for ours). Starting queued jobs, recording
+outcomes and recovering from dead supervisors is `reconcile`'s work (see `local_backend`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oumi_mcp_server.jobs import logs, procinfo, queue, runfolder
+from oumi_mcp_server.jobs.record import JobRecord
+from oumi_mcp_server.jobs.states import JobState, LocalPhase, Resolved, RunState
+
+
+def _error_lines(run_dir: Path) -> list[str]:
+    return logs.error_lines([run_dir / runfolder.STDERR, run_dir / runfolder.STDOUT])
+
+
+def _exited(state: RunState, run_dir: Path) -> Resolved:
+    out = Resolved(
+        JobState.FAILED,
+        "exit record (state.json)",
+        exit_code=state.exit_code,
+        signal=state.signal,
+        started_at=state.started_at,
+        ended_at=state.ended_at,
+        reason=state.recovered,
+    )
+    if state.cancelled:
+        out.status, out.reason = JobState.CANCELLED, state.recovered or "Cancelled on request."
+    elif state.exit_code == 0:
+        out.status = JobState.COMPLETED
+    else:
+        if state.error:
+            out.reason = state.error
+        elif state.signal:
+            out.reason = f"Killed by {state.signal}."
+        elif state.exit_code is not None:
+            out.reason = f"Exited with code {state.exit_code}."
+        else:
+            out.reason = out.reason or "It ended without an exit code."
+        out.error_lines = _error_lines(run_dir)
+    return out
+
+
+def _no_state(rec: JobRecord, run_dir: Path) -> Resolved:
+    final = JobState(rec.final_status) if rec.final_status in set(JobState) else None
+    if final is not None and final.is_final():
+        return Resolved(
+            final,
+            "job store (run folder unreadable)",
+            reason=f"{run_dir}/state.json is missing or damaged; the outcome comes "
+            "from the job store.",
+        )
+    legacy = rec.legacy_status
+    if legacy in ("completed", "failed", "cancelled"):
+        return Resolved(
+            JobState(legacy),
+            "legacy registry",
+            reason="Imported from an earlier Oumi MCP server; its logs were not kept.",
+        )
+    why = (
+        "Imported from an earlier Oumi MCP server, which did not supervise its processes."
+        if legacy or rec.origin.startswith("legacy")
+        else f"The run folder {run_dir} has no readable state.json (deleted or damaged?)."
+    )
+    return Resolved(JobState.LOST, "run folder", reason=why)
+
+
+def resolve(rec: JobRecord) -> Resolved:
+    run_dir = Path(rec.run_dir)
+    state = runfolder.read_state(run_dir) if rec.run_dir else None
+    if state is None or state.phase is None:
+        return _no_state(rec, run_dir)
+    if state.phase is LocalPhase.EXITED:
+        return _exited(state, run_dir)
+    if state.phase is LocalPhase.QUEUED:
+        root = runfolder.root_of(run_dir)
+        if queue.is_pending(root, rec.id) or queue.is_claimed(root, rec.id):
+            reason = (
+                f"Waiting for a free slot (at most {queue.max_concurrent()} local job(s) at "
+                "a time)."
+            )
+        else:
+            reason = "Its queue entry is missing; the next reconcile puts it back in line."
+        return Resolved(JobState.QUEUED, "queue", reason=reason)
+    if procinfo.is_alive(state.supervisor_pid, state.supervisor_start_time):
+        return Resolved(JobState.RUNNING, "supervisor process alive", started_at=state.started_at)
+    state = runfolder.read_state(run_dir) or state  # it may have just written the exit record
+    if state.phase is LocalPhase.EXITED:
+        return _exited(state, run_dir)
+    if procinfo.job_alive(rec.id, state):
+        return Resolved(
+            JobState.RUNNING,
+            "job process alive",
+            started_at=state.started_at,
+            reason="Its supervisor is gone; the outcome is recovered when the job ends.",
+        )
+    return Resolved(
+        JobState.LOST,
+        "process table",
+        started_at=state.started_at,
+        reason=f"The supervisor (pid {state.supervisor_pid}) ended without recording the job's "
+        "exit: it was killed, or the machine restarted.",
+        error_lines=_error_lines(run_dir),
+    )

@@ -1,0 +1,35 @@
+"""Builds the one jobs service the server, the dashboard and the CLI share, with every backend.
+
+Wiring is explicit: nothing registers itself when imported. This module sits above the
+capability packages (it joins `jobs` and `clusters`) and below the outer layers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from oumi_mcp_server.clusters.backend import LauncherBackend
+from oumi_mcp_server.core.paths import state_dir
+from oumi_mcp_server.jobs.service import JobService
+from oumi_mcp_server.jobs.store import DB_ENV
+
+_lock = threading.Lock()
+_service: JobService | None = None
+_key: tuple[str, str] = ("", "")
+
+
+def build_job_service() -> JobService:
+    """A new service over this machine and every `oumi.launcher` cloud."""
+    launcher = LauncherBackend()
+    return JobService({launcher.name: launcher})
+
+
+def job_service() -> JobService:
+    """One service per process and state directory (tests switch state directories)."""
+    global _service, _key
+    key = (str(state_dir()), os.environ.get(DB_ENV, ""))
+    with _lock:
+        if _service is None or key != _key:
+            _service, _key = build_job_service(), key
+        return _service
