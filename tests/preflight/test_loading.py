@@ -17,6 +17,7 @@ from oumi_mcp_server.preflight.loading import (
 )
 
 from .conftest import snapshot
+from .test_yaml_guard import laughs
 
 
 def _code(config: str, cwd: Path) -> ConfigLoadError:
@@ -111,3 +112,48 @@ def test_loading_writes_nothing(tmp_path: Path) -> None:
         with contextlib.suppress(ConfigLoadError):
             load_config(cfg, str(tmp_path))
     assert snapshot(tmp_path) == before
+
+
+def shadow_lines(count: int = 12) -> str:
+    """/etc/shadow-like content: each line ends in ':' so YAML reads it as a key."""
+    return "".join(
+        f"user{i}:$6$s4lt{i}$H4sh{i}{'x' * 60}:19000:0:99999:7:::\n" for i in range(count)
+    )
+
+
+def test_non_oumi_mapping_is_refused_without_quoting_it(tmp_path: Path) -> None:
+    (tmp_path / "shadow").write_text(shadow_lines())
+    f = _code(str(tmp_path / "shadow"), tmp_path).finding
+    assert f.code == "not_oumi_config" and "$6$" not in f.model_dump_json()
+    assert _code("a: 1\nb: 2\n", tmp_path).finding.code == "not_oumi_config"
+    f = _code("just some text\n", tmp_path).finding
+    assert f.code == "config_not_mapping" and "just" not in f.message
+    loaded, _ = load_config("model: {}\n" + shadow_lines(2), str(tmp_path))
+    assert "model" in loaded.data  # one Oumi key: validation reports the rest, quoted short
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("ctrl.yaml", "model:\n  model_name: a\x01b\n", "yaml_control_character"),
+        ("int.yaml", "training:\n  max_steps: " + "7" * 5000 + "\n", "yaml_bad_value"),
+        ("date.yaml", "training:\n  when: 2024-13-45\n", "yaml_bad_value"),
+        ("bomb.yaml", None, "yaml_alias_bomb"),
+    ],
+)
+def test_hostile_yaml_is_a_finding_with_a_line(
+    tmp_path: Path, name: str, content: str | None, code: str
+) -> None:
+    (tmp_path / name).write_text(content if content is not None else laughs())
+    f = _code(name, tmp_path).finding
+    assert f.code == code and f.location and f.location.line, f
+    assert "7" * 100 not in f.message
+
+
+def test_special_files_are_never_read(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.yaml")
+    assert _code("pipe.yaml", tmp_path).finding.code == "config_not_a_file"  # no hang
+    assert _code("/dev/zero", tmp_path).finding.code == "config_not_a_file"
+    assert _code("/proc/self/mem", tmp_path).finding.code == "config_unreadable"
+    f = _code("a" * 300 + ".yaml", tmp_path).finding
+    assert f.code == "path_too_long" and "a" * 200 not in f.model_dump_json()

@@ -12,7 +12,7 @@ from oumi_mcp_server.preflight.runner import Check, run_checks
 
 
 def test_timeouts_skips_and_crashes_are_recorded(tmp_path: Path) -> None:
-    loaded, _ = load_config("a: 1\n", str(tmp_path))
+    loaded, _ = load_config("model: {}\n", str(tmp_path))
     ctx = CheckContext(loaded=loaded, task_type="training", cloud=None)
     release = threading.Event()
 

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from oumi_mcp_server.core.echo import short, short_path
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.safe_read import (
+    open_regular_file,
+    os_error,
+    path_exists,
+    read_regular_file,
+)
 from oumi_mcp_server.preflight import hub
 from oumi_mcp_server.preflight.context import CheckContext, SkipCheck, dataset_entries, is_uri
 from oumi_mcp_server.preflight.loading import KeyPath
@@ -16,6 +27,7 @@ from oumi_mcp_server.preflight.paths import check_input
 
 PARSE_LINES = 20_000
 MAX_JSON_BYTES = 50_000_000
+MAX_LINE_BYTES = 64 * 1024 * 1024
 COUNT_BYTES = 2_000_000_000
 
 
@@ -51,30 +63,38 @@ def _refs(ctx: CheckContext) -> list[DatasetRef]:
     return refs
 
 
-def _jsonl(file: Path) -> tuple[int, bool, Finding | None]:
+def _lines(fh: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+    """Each line and whether it was cut: a line over MAX_LINE_BYTES is never held whole."""
+    while line := fh.readline(MAX_LINE_BYTES):
+        cut = len(line) == MAX_LINE_BYTES and not line.endswith(b"\n")
+        while cut and (rest := fh.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+            pass
+        yield line, cut
+
+
+def _jsonl(fh: BinaryIO, file: Path) -> tuple[int, bool, Finding | None]:
     """(rows, exact, first problem): parse the first PARSE_LINES lines, count the rest."""
     rows, line_no = 0, 0
-    with file.open("rb") as fh:
-        for raw in fh:
-            line_no += 1
-            if line_no > PARSE_LINES:
-                rows += 1 if raw.strip() else 0
-                if fh.tell() > COUNT_BYTES:
-                    return rows, False, None
-                continue
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                what = f"is not valid JSON ({exc})"
-                fix = "Fix or remove that line; each line must be one JSON object."
-                return rows, True, _bad_line(file, line_no, getattr(exc, "colno", None), what, fix)
-            if not isinstance(row, dict):
-                what = f"is a JSON {type(row).__name__}, not an object"
-                fix = "Make each line one JSON object."
-                return rows, True, _bad_line(file, line_no, 1, what, fix)
-            rows += 1
+    for raw, cut in _lines(fh):
+        line_no += 1
+        if line_no > PARSE_LINES or cut:  # past the parsed part, or too long to parse: count it
+            rows += 1 if raw.strip() else 0
+            if fh.tell() > COUNT_BYTES:
+                return rows, False, None
+            continue
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, 4,300+ digit numbers
+            what = f"is not valid JSON ({short(exc, 120)})"
+            fix = "Fix or remove that line; each line must be one JSON object."
+            return rows, True, _bad_line(file, line_no, getattr(exc, "colno", None), what, fix)
+        if not isinstance(row, dict):
+            what = f"is a JSON {type(row).__name__}, not an object"
+            fix = "Make each line one JSON object."
+            return rows, True, _bad_line(file, line_no, 1, what, fix)
+        rows += 1
     return rows, True, None
 
 
@@ -82,78 +102,100 @@ def _bad_line(file: Path, line_no: int, column: int | None, what: str, fix: str)
     return Finding(
         severity="error",
         code="dataset_bad_json_line",
-        message=f"{file.name} line {line_no} {what}.",
+        message=f"{short(file.name)} line {line_no} {what}.",
         fix=fix,
-        location=Location(file=str(file), line=line_no, column=column),
+        location=Location(file=short_path(file), line=line_no, column=column),
+    )
+
+
+def _empty(file: Path, what: str, fix: str) -> Finding:
+    return Finding(
+        severity="error",
+        code="dataset_empty",
+        message=f"{short_path(file)} {what}.",
+        fix=fix,
+        location=Location(file=short_path(file)),
+    )
+
+
+def _refused(file: Path, exc: ServiceError) -> Finding:
+    return Finding(
+        severity="error",
+        code=exc.code,
+        message=exc.message,
+        fix=exc.fix,
+        location=Location(file=short_path(file)),
     )
 
 
 def inspect_file(file: Path) -> list[Finding]:
-    """Empty, unparseable or well-formed; JSON(L) rows are counted."""
-    loc = Location(file=str(file))
-    if file.is_dir():
-        return []
-    size = file.stat().st_size
-    if size == 0:
-        return [
-            Finding(
-                severity="error",
-                code="dataset_empty",
-                message=f"{file} is empty.",
-                fix="Fill it with examples (one JSON object per line).",
-                location=loc,
-            )
-        ]
-    suffix = file.suffix.lower()
+    """Empty, unparseable or well-formed; JSON(L) rows are counted. Only regular files are
+    opened (never a FIFO or a device), and only bounded parts of them are read."""
+    try:
+        if stat.S_ISDIR(file.stat().st_mode):  # a folder of files: nothing to parse here
+            return []
+        suffix = file.suffix.lower()
+        if suffix == ".jsonl":
+            with open_regular_file(file, kind="dataset") as fh:
+                if os.fstat(fh.fileno()).st_size == 0:
+                    return [
+                        _empty(
+                            file, "is empty", "Fill it with examples (one JSON object per line)."
+                        )
+                    ]
+                rows, exact, problem = _jsonl(fh, file)
+        elif suffix == ".json":
+            raw = read_regular_file(file, MAX_JSON_BYTES, kind="dataset")
+        else:
+            with open_regular_file(file, kind="dataset") as fh:
+                if os.fstat(fh.fileno()).st_size == 0:
+                    return [_empty(file, "is empty", "Fill it with examples.")]
+            return []
+    except ServiceError as exc:
+        if exc.code == "dataset_too_large":  # a big .json file: fine, just not parsed here
+            return []
+        return [_refused(file, exc)]
+    except OSError as exc:
+        return [_refused(file, os_error(exc, file, "dataset"))]
     if suffix == ".jsonl":
-        rows, exact, problem = _jsonl(file)
         if problem:
             return [problem]
         if rows == 0:
             return [
-                Finding(
-                    severity="error",
-                    code="dataset_empty",
-                    message=f"{file} has no rows (only blank lines).",
-                    fix="Add examples, one JSON object per line.",
-                    location=loc,
+                _empty(
+                    file,
+                    "has no rows (only blank lines)",
+                    "Add examples, one JSON object per line.",
                 )
             ]
         return [
             Finding(
                 severity="info",
                 code="dataset_rows",
-                message=f"{file.name}: {rows:,}{'' if exact else '+'} rows.",
-                location=loc,
+                message=f"{short(file.name)}: {rows:,}{'' if exact else '+'} rows.",
+                location=Location(file=short_path(file)),
             )
         ]
-    if suffix == ".json" and size <= MAX_JSON_BYTES:
-        try:
-            data: Any = json.loads(file.read_bytes())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return [
-                Finding(
-                    severity="error",
-                    code="dataset_bad_json",
-                    message=f"{file.name} is not valid JSON ({exc}).",
-                    fix="Fix the JSON (or use JSONL: one object per line).",
-                    location=Location(
-                        file=str(file),
-                        line=getattr(exc, "lineno", None),
-                        column=getattr(exc, "colno", None),
-                    ),
-                )
-            ]
-        if isinstance(data, list | dict) and not data:
-            return [
-                Finding(
-                    severity="error",
-                    code="dataset_empty",
-                    message=f"{file} holds no rows.",
-                    fix="Add examples.",
-                    location=loc,
-                )
-            ]
+    if not raw:
+        return [_empty(file, "is empty", "Fill it with examples (one JSON object per line).")]
+    try:
+        data: Any = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        return [
+            Finding(
+                severity="error",
+                code="dataset_bad_json",
+                message=f"{short(file.name)} is not valid JSON ({short(exc, 120)}).",
+                fix="Fix the JSON (or use JSONL: one object per line).",
+                location=Location(
+                    file=short_path(file),
+                    line=getattr(exc, "lineno", None),
+                    column=getattr(exc, "colno", None),
+                ),
+            )
+        ]
+    if isinstance(data, list | dict) and not data:
+        return [_empty(file, "holds no rows", "Add examples.")]
     return []
 
 
@@ -174,19 +216,19 @@ def check_datasets(ctx: CheckContext) -> list[Finding]:
         file_path: KeyPath = (*ref.path, ref.file_key)
         if ref.file and not is_uri(ref.file):
             target = ctx.resolve(ref.file)
-            if not ctx.remote and not target.exists():
+            if not ctx.remote and not path_exists(target):
                 out.append(
                     ctx.finding(
                         "error",
                         "dataset_not_found",
-                        f"{ref.file_key} {target} does not exist.",
+                        f"{ref.file_key} {short_path(target)} does not exist.",
                         f"Create the file or fix the path (relative to {ctx.cwd}).",
                         file_path,
                     )
                 )
             else:
                 out.extend(check_input(ctx, file_path, ref.file, ref.file_key))
-            if target.exists():
+            if path_exists(target):
                 for f in inspect_file(target):
                     if f.severity != "info" and f.location and f.location.line is None:
                         f.location = ctx.loaded.location(file_path)

@@ -1,6 +1,9 @@
-"""Read a config given as a path or as inline YAML, safely: size limits, no binary, no alias bombs.
+"""Read a config given as a path or as inline YAML, safely, into a mapping that is an Oumi config.
 
-Keys keep their line and column so every finding can point at the line to change.
+Files are read bounded (core.safe_read: regular files only, size checked before reading) and
+parsed by the one guarded YAML loader (preflight.yaml_guard: bytes, values, depth and time
+bounded). Keys keep their line and column so every finding can point at the line to change;
+keys are quoted back only short and escaped.
 """
 
 from __future__ import annotations
@@ -12,15 +15,35 @@ from typing import Any
 
 import yaml
 
+from oumi_mcp_server.core.echo import KEY_CHARS, short, short_path
 from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.safe_read import read_regular_file
 from oumi_mcp_server.core.workspace import require_client_cwd, resolve_in_workspace
 from oumi_mcp_server.preflight.models import Finding, Location
+from oumi_mcp_server.preflight.yaml_guard import YamlRefused, load_yaml
 
 MAX_CONFIG_BYTES = 1_000_000
-MAX_EXPANDED_NODES = 200_000
-MAX_DEPTH = 64
+MAX_DUPLICATE_WARNINGS = 10
 INLINE = "<inline>"
 _INLINE_RE = re.compile(r"^\s*[\w.\-\"']+\s*:(\s|$)")
+# Every top-level field of oumi's config classes (tests compare it with oumi's): a mapping with
+# none of them is not an Oumi config, whatever it is, and is refused without being quoted.
+OUMI_TOP_LEVEL_KEYS = frozenset(
+    {
+        "analyzers", "awq_group_size", "awq_version", "awq_zero_point", "batch_size",
+        "calibration_samples", "checkpoints_dir", "cleanup_temp", "data", "dataset_format",
+        "dataset_name", "dataset_path", "dataset_source", "deepspeed", "enable_wandb", "engine",
+        "environment_config", "environment_config_path", "envs", "evaluation", "file_mounts",
+        "fsdp", "generation", "inference_config", "inference_engine", "inference_remote_params",
+        "input_path", "is_multimodal", "judge_params", "method", "model", "name", "num_nodes",
+        "num_retries", "num_samples", "output_dir", "output_format", "output_path", "peft",
+        "polling_interval", "processor_kwargs", "processor_name", "progress_path",
+        "remote_params", "resources", "rubric_judge_params", "rule_judge_params", "run",
+        "run_name", "sample_count", "setup", "split", "storage_mounts", "strategy",
+        "strategy_params", "subset", "tasks", "tokenizer_kwargs", "tokenizer_name", "training",
+        "trust_remote_code", "tuning", "user", "verbose", "working_dir",
+    }
+)  # fmt: skip
 
 KeyPath = tuple[str | int, ...]
 
@@ -37,16 +60,21 @@ class LoadedConfig:
 
     @property
     def display_file(self) -> str:
-        return str(self.file) if self.file else INLINE
+        return short_path(self.file) if self.file else INLINE
 
     def location(self, path: KeyPath) -> Location:
-        """Location of `path`, or of its nearest ancestor that has one."""
-        key = ".".join(str(p) for p in path) or None
+        """Location of `path`, or of its nearest ancestor that has one (the key cut short)."""
+        key = shown_key(path) or None
         for end in range(len(path), 0, -1):
             pos = self.positions.get(path[:end])
             if pos:
                 return Location(file=self.display_file, line=pos[0], column=pos[1], key=key)
         return Location(file=self.display_file, key=key)
+
+
+def shown_key(path: KeyPath) -> str:
+    """A dotted key path for a message: each key short and escaped, the whole cut too."""
+    return short(".".join(short(p, KEY_CHARS) for p in path), 2 * KEY_CHARS)
 
 
 class ConfigLoadError(Exception):
@@ -55,6 +83,16 @@ class ConfigLoadError(Exception):
     def __init__(self, finding: Finding) -> None:
         super().__init__(finding.message)
         self.finding = finding
+
+    def service_error(self, code: str | None = None) -> ServiceError:
+        """The same refusal for callers that answer with errors; `code` replaces the finding's
+        (which is then kept as details.reason)."""
+        f = self.finding
+        where = {"line": f.location.line, "column": f.location.column} if f.location else {}
+        details: dict[str, Any] = {k: v for k, v in where.items() if v is not None}
+        if code:
+            details["reason"] = f.code
+        return ServiceError(code or f.code, f.message, f.fix, details)
 
 
 def _fail(code: str, message: str, fix: str, location: Location | None = None) -> ConfigLoadError:
@@ -69,28 +107,12 @@ def is_inline_yaml(config: str) -> bool:
     )
 
 
-def _read_file(path: Path) -> str:
-    """Read a config file after checking its size, refusing binary content before parsing."""
-    loc = Location(file=str(path))
-    if not path.exists():
-        raise _fail(
-            "config_not_found",
-            f"Config file {path} does not exist.",
-            "Check the path; relative paths are resolved against client_cwd.",
-            loc,
-        )
-    if not path.is_file():
-        raise _fail("config_not_a_file", f"{path} is not a regular file.", "Pass a YAML file.", loc)
-    size = path.stat().st_size
-    if size > MAX_CONFIG_BYTES:
-        raise _fail(
-            "config_too_large",
-            f"{path} is {size:,} bytes; configs are limited to {MAX_CONFIG_BYTES:,} bytes.",
-            "Pass the Oumi YAML config, not a data file.",
-            loc,
-        )
-    raw = path.read_bytes()[: MAX_CONFIG_BYTES + 1]
-    return _decode(raw, loc)
+def read_config_bytes(path: Path) -> bytes:
+    """The config file's bytes: a regular file, stat-checked, never more than MAX_CONFIG_BYTES."""
+    try:
+        return read_regular_file(path, MAX_CONFIG_BYTES, kind="config")
+    except ServiceError as exc:
+        raise _fail(exc.code, exc.message, exc.fix, Location(file=short_path(path))) from None
 
 
 def _decode(raw: bytes, loc: Location) -> str:
@@ -112,25 +134,6 @@ def _decode(raw: bytes, loc: Location) -> str:
         ) from None
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int:
-    """Node count after alias expansion, computed without expanding (alias-bomb guard)."""
-    if depth > MAX_DEPTH:
-        raise RecursionError
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    memo[key] = MAX_EXPANDED_NODES + 1  # a cycle counts as too big
-    total = 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            total += _expanded_size(k, memo, depth + 1) + _expanded_size(v, memo, depth + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            total += _expanded_size(item, memo, depth + 1)
-    memo[key] = min(total, MAX_EXPANDED_NODES + 1)
-    return memo[key]
-
-
 def _positions(
     node: yaml.Node,
     path: KeyPath,
@@ -143,7 +146,7 @@ def _positions(
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            sub = (*path, str(k.value))
+            sub = (*path, str(k.value) if isinstance(k, yaml.ScalarNode) else "?")
             if sub in out:
                 dups.append(sub)
             out[sub] = (k.start_mark.line + 1, k.start_mark.column + 1)
@@ -155,64 +158,47 @@ def _positions(
             _positions(item, sub, out, seen, dups)
 
 
-def parse_yaml(
-    text: str, file: Path | None, client_cwd: Path
-) -> tuple[LoadedConfig, list[Finding]]:
-    """Safe-parse YAML text; the extra findings are warnings (duplicate keys)."""
-    display = str(file) if file else INLINE
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise _fail(
-                "config_empty",
-                "The config is empty.",
-                "Write an Oumi YAML config.",
-                Location(file=display),
-            )
-        if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
-            raise _fail(
-                "yaml_alias_bomb",
-                "The YAML expands to more than "
-                f"{MAX_EXPANDED_NODES:,} nodes through anchors and aliases; refused.",
-                "Remove the nested aliases (*name) or write the values out.",
-                Location(file=display),
-            )
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(
-            file=display,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        )
-        problem = exc.problem or "invalid YAML"
-        raise _fail(
-            "yaml_syntax",
-            f"YAML syntax error: {problem}" + (f" ({exc.context})" if exc.context else ""),
-            "Fix the YAML at the given line and column (indentation, quotes, ':').",
-            loc,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise _fail(
-            "yaml_syntax", f"YAML error: {exc}", "Fix the YAML.", Location(file=display)
-        ) from None
-    except RecursionError:
-        raise _fail(
-            "yaml_too_deep",
-            f"The YAML nests deeper than {MAX_DEPTH} levels.",
-            "Flatten the config.",
-            Location(file=display),
-        ) from None
-    finally:
-        loader.dispose()
+def _require_oumi_config(data: Any, display: str) -> dict[str, Any]:
+    """A mapping with at least one of Oumi's top-level keys; anything else is not quoted back."""
+    loc = Location(file=display, line=1, column=1)
     if not isinstance(data, dict):
         raise _fail(
             "config_not_mapping",
-            f"The config's top level is a {type(data).__name__}, not a mapping of keys.",
+            f"This is not an Oumi config: its top level is a {type(data).__name__}, not a "
+            "mapping of keys.",
             "Start the config with top-level keys such as `model:` and `training:`.",
-            Location(file=display, line=1, column=1),
+            loc,
         )
+    if not any(isinstance(k, str) and k in OUMI_TOP_LEVEL_KEYS for k in data):
+        raise _fail(
+            "not_oumi_config",
+            f"This is not an Oumi config: none of its {len(data):,} top-level key(s) is one "
+            "Oumi uses (model, data, training, tasks, resources...); its content is not shown.",
+            "Pass an Oumi YAML config (search_configs finds recipes to start from).",
+            loc,
+        )
+    return data
+
+
+def parse_yaml(
+    text: str, file: Path | None, client_cwd: Path
+) -> tuple[LoadedConfig, list[Finding]]:
+    """Parse with the guarded loader; refuse what is not an Oumi config; warn on duplicate keys."""
+    display = short_path(file) if file else INLINE
+    try:
+        data, node = load_yaml(text)
+    except YamlRefused as exc:
+        raise _fail(
+            exc.code, exc.message, exc.fix, Location(file=display, line=exc.line, column=exc.column)
+        ) from None
+    if node is None:
+        raise _fail(
+            "config_empty",
+            "The config is empty.",
+            "Write an Oumi YAML config.",
+            Location(file=display),
+        )
+    data = _require_oumi_config(data, display)
     positions: dict[KeyPath, tuple[int, int]] = {}
     dups: list[KeyPath] = []
     _positions(node, (), positions, set(), dups)
@@ -223,13 +209,35 @@ def parse_yaml(
         Finding(
             severity="warning",
             code="duplicate_key",
-            message=f"Key `{'.'.join(map(str, d))}` appears more than once; the last one wins.",
+            message=f"Key `{shown_key(d)}` appears more than once; the last one wins.",
             fix="Keep a single occurrence.",
             location=loaded.location(d),
         )
-        for d in dups
+        for d in dups[:MAX_DUPLICATE_WARNINGS]
     ]
     return loaded, warnings
+
+
+def resolve_config_path(config: str, cwd: Path) -> Path:
+    """`config` resolved against `cwd` by the workspace rules; its refusals as ConfigLoadError."""
+    try:
+        return resolve_in_workspace(config.strip(), str(cwd))
+    except ServiceError as exc:
+        raise _fail(
+            exc.code, short(exc.message, 400), exc.fix, Location(file=short_path(config))
+        ) from None
+
+
+def parse_file_bytes(
+    raw: bytes, path: Path, client_cwd: Path
+) -> tuple[LoadedConfig, list[Finding]]:
+    """A config file's bytes (from read_config_bytes) decoded and parsed."""
+    return parse_yaml(_decode(raw, Location(file=short_path(path))), path, client_cwd)
+
+
+def load_file(path: Path, client_cwd: Path) -> tuple[LoadedConfig, list[Finding]]:
+    """Read (bounded) and parse a config file."""
+    return parse_file_bytes(read_config_bytes(path), path, client_cwd)
 
 
 def load_config(config: str, client_cwd: str) -> tuple[LoadedConfig, list[Finding]]:
@@ -257,8 +265,4 @@ def load_config(config: str, client_cwd: str) -> tuple[LoadedConfig, list[Findin
                 Location(file=INLINE),
             )
         return parse_yaml(config, None, cwd)
-    try:
-        path = resolve_in_workspace(config.strip(), str(cwd))
-    except ServiceError as exc:
-        raise _fail(exc.code, exc.message, exc.fix, Location(file=config)) from None
-    return parse_yaml(_read_file(path), path, cwd)
+    return load_file(resolve_config_path(config, cwd), cwd)

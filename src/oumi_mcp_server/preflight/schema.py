@@ -15,20 +15,26 @@ import difflib
 import functools
 import re
 import threading
+import time
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oumi_mcp_server.core.echo import KEY_CHARS, short, short_path
 from oumi_mcp_server.core.redact import redact_text
+from oumi_mcp_server.core.safe_read import path_exists
 from oumi_mcp_server.preflight.context import PATH_KEY_SUFFIXES, get, looks_local
-from oumi_mcp_server.preflight.loading import KeyPath, LoadedConfig
+from oumi_mcp_server.preflight.loading import KeyPath, LoadedConfig, shown_key
 from oumi_mcp_server.preflight.models import TASK_TYPES, Finding
 from oumi_mcp_server.preflight.tasks import best_fit, config_class, field_types, infer_task_type
 
 _MODEL_PATH_KEYS = frozenset({"model_name", "tokenizer_name", "adapter_model"})
 _MAX_TYPE_ERRORS = 8
+MAX_UNKNOWN_KEYS = 50  # then one summary finding: a config this far off is not worth more
+_BUILD_BUDGET_S = 20.0  # retries after a type error stop here (each merge re-walks the config)
+_MESSAGE_CHARS = 300
 _local_only = threading.local()
 
 
@@ -65,18 +71,21 @@ def _walk(
     if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(value, dict):
         hints = field_types(tp)
         for key, sub in value.items():
-            sub_path = (*path, str(key))
-            if str(key) in hints:
-                _walk(sub, hints[str(key)], sub_path, loaded, out, unknown)
+            name = str(key)
+            sub_path = (*path, name)
+            if name in hints:
+                _walk(sub, hints[name], sub_path, loaded, out, unknown)
                 continue
             unknown.append(sub_path)
-            near = difflib.get_close_matches(str(key), list(hints), n=1, cutoff=0.6)
-            where = ".".join(map(str, path)) or "the top level"
+            if len(unknown) > MAX_UNKNOWN_KEYS:
+                continue
+            near = difflib.get_close_matches(name[:64], list(hints), n=1, cutoff=0.6)
+            where = shown_key(path) or "the top level"
             out.append(
                 Finding(
                     severity="error",
                     code="unknown_key",
-                    message=f"Unknown key `{key}` in {where} ({tp.__name__})."
+                    message=f"Unknown key `{short(name)}` in {where} ({tp.__name__})."
                     + (f" Did you mean `{near[0]}`?" if near else ""),
                     fix=f"Rename it to `{near[0]}`."
                     if near
@@ -116,11 +125,14 @@ def absolutize(value: Any, cwd: Path, key: str = "") -> Any:
         return [absolutize(v, cwd, key) for v in value]
     if not isinstance(value, str) or not value or "://" in value or "\x00" in value:
         return value
-    p = Path(value).expanduser()
+    try:
+        p = Path(value).expanduser()
+    except RuntimeError:  # `~name/...` of a user this machine does not know
+        return value
     if p.is_absolute():
         return value
     if key.endswith(PATH_KEY_SUFFIXES) or (
-        key in _MODEL_PATH_KEYS and (looks_local(value) or (cwd / p).exists())
+        key in _MODEL_PATH_KEYS and (looks_local(value) or path_exists(cwd / p))
     ):
         return str(cwd / p)
     return value
@@ -189,19 +201,23 @@ def _build(cls: Any, data: dict[str, Any], loaded: LoadedConfig, out: list[Findi
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
+    deadline = time.monotonic() + _BUILD_BUDGET_S
     for _ in range(_MAX_TYPE_ERRORS):
+        if time.monotonic() > deadline:
+            return None
         try:
             merged = OmegaConf.merge(_structured(cls), OmegaConf.create(_escape(data)))
             return OmegaConf.to_object(merged)
         except OmegaConfBaseException as exc:
             full_key = str(getattr(exc, "full_key", "") or "")
             path = _key_path(full_key, loaded)
-            msg = str(getattr(exc, "msg", "") or exc).splitlines()[0]
+            msg = (str(getattr(exc, "msg", "") or exc).splitlines() or [type(exc).__name__])[0]
             out.append(
                 Finding(
                     severity="error",
                     code="invalid_value",
-                    message=f"`{full_key or '(top level)'}`: {redact_text(msg)}",
+                    message=f"`{short(full_key, 2 * KEY_CHARS) or '(top level)'}`: "
+                    f"{short(redact_text(msg), _MESSAGE_CHARS)}",
                     fix="Use a value of the type the field expects (see the message).",
                     location=loaded.location(path) if path else loaded.location(()),
                 )
@@ -221,7 +237,8 @@ def _build(cls: Any, data: dict[str, Any], loaded: LoadedConfig, out: list[Findi
 def _semantic(exc: BaseException, loaded: LoadedConfig, *, remote: bool | None = None) -> Finding:
     from oumi.exceptions import HardwareException
 
-    msg = redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    text = str(exc).strip()
+    msg = short(redact_text(text.splitlines()[0] if text else type(exc).__name__), _MESSAGE_CHARS)
     loc = loaded.location(())
     for token in re.findall(r"`?(\w+)`?", msg):
         hits = [p for p in loaded.positions if p and p[-1] == token]
@@ -242,7 +259,7 @@ def _semantic(exc: BaseException, loaded: LoadedConfig, *, remote: bool | None =
         return Finding(
             severity="error",
             code="dataset_not_found",
-            message=f"dataset_path {missing.group(1)} does not exist.",
+            message=f"dataset_path {short_path(missing.group(1))} does not exist.",
             fix="Create the file or fix the path (relative to client_cwd).",
             location=loaded.location(hits[0]) if hits else loc,
         )
@@ -286,7 +303,7 @@ def validate_schema(
                     severity="error",
                     code="unknown_task_type",
                     message="Cannot tell what kind of Oumi config this is from its top-level keys "
-                    f"({', '.join(map(str, loaded.data))[:200]}).",
+                    f"({', '.join(short(k, 24) for k in list(loaded.data)[:8])}).",
                     fix=f"Pass task_type (one of {', '.join(TASK_TYPES)}).",
                     location=loaded.location(()),
                 )
@@ -305,6 +322,17 @@ def validate_schema(
     cls = config_class(task_type, loaded.data)
     unknown: list[KeyPath] = []
     _walk(loaded.data, cls, (), loaded, result.findings, unknown)
+    if len(unknown) > MAX_UNKNOWN_KEYS:
+        result.findings.append(
+            Finding(
+                severity="error",
+                code="unknown_key",
+                message=f"{len(unknown) - MAX_UNKNOWN_KEYS:,} more unknown key(s) not listed; "
+                "types and values were not checked.",
+                fix=f"Is this a {task_type} config? Fix the keys listed, then validate again.",
+            )
+        )
+        return result
     data = copy.deepcopy(loaded.data)
     for path in unknown:
         _delete(data, path)

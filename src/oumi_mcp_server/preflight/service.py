@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+from oumi_mcp_server.core.echo import short
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.preflight.context import CheckContext, get
 from oumi_mcp_server.preflight.credentials import check_credentials
@@ -40,7 +41,7 @@ def _task(task_type: str | None) -> str | None:
     if normalized is None:
         raise ServiceError(
             "bad_task_type",
-            f"Unknown task_type {task_type!r}.",
+            f"Unknown task_type `{short(task_type)}`.",
             f"Use one of {', '.join(TASK_TYPES)}, or omit it to infer it.",
         )
     return normalized
@@ -53,7 +54,7 @@ def _cloud(cloud: str | None) -> str | None:
     if not _CLOUD_RE.match(c):
         raise ServiceError(
             "bad_cloud",
-            f"{cloud!r} is not a cloud name.",
+            f"`{short(cloud)}` is not a cloud name.",
             "Use a target such as local, gcp, aws, azure, lambda, k8s, slurm.",
         )
     return c

@@ -9,9 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from oumi_mcp_server.core.vocabulary import RECIPE_TASKS
+from oumi_mcp_server.preflight.yaml_guard import YamlRefused, load_yaml
 
 TASK_TYPES: tuple[str, ...] = RECIPE_TASKS
 OTHER_TASK = "other"
@@ -35,11 +34,6 @@ _PATH_TASKS: tuple[tuple[str, str], ...] = (
     ("job", "job"),
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
-# libyaml's C parser recurses per nesting level and crashes the process (not a Python error)
-# somewhere past ~10k levels, so deeper files are refused before parsing.
-_MAX_NESTING = 1000
-_FLOW = re.compile(r"[\[\]{}]")
-_BLOCK_RUN = re.compile(rf"(?:[-?:][ \t]+){{{_MAX_NESTING},}}")
 _RUNS_CONFIG = re.compile(r"(?:-c|--config)[ =]+[\"']?(?:oumi://)?(?:\./)?configs/(\S+?\.ya?ml)")
 
 
@@ -103,20 +97,6 @@ def header_description(text: str) -> str:
     if len(description) > _MAX_DESCRIPTION:
         description = description[: _MAX_DESCRIPTION - 1].rstrip() + "…"
     return description
-
-
-def too_deep(text: str) -> bool:
-    """Nesting past _MAX_NESTING: flow brackets, or `- - - …` / `? ? …` runs on one line."""
-    if _BLOCK_RUN.search(text):
-        return True
-    if text.count("[") + text.count("{") <= _MAX_NESTING:
-        return False
-    depth = 0
-    for match in _FLOW.finditer(text):
-        depth += 1 if match.group() in "[{" else -1
-        if depth > _MAX_NESTING:
-            return True
-    return False
 
 
 def _path_task(path: str) -> str | None:
@@ -232,15 +212,11 @@ def extract(path: str, data: bytes, size: int, mtime_ns: int) -> Recipe:
         return _unparsed(recipe, "binary file, not YAML")
     text = data.decode("utf-8", errors="replace")
     recipe.description = header_description(text)
-    if too_deep(text):
-        return _unparsed(recipe, "nesting too deep to parse safely")
     try:
-        doc = yaml.load(text, Loader=yaml.CSafeLoader)
-    except yaml.YAMLError as exc:
-        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
-        return _unparsed(recipe, f"invalid YAML: {first_line[:160]}")
-    except Exception as exc:  # e.g. RecursionError on absurd nesting: one file never breaks all
-        return _unparsed(recipe, f"unreadable YAML: {type(exc).__name__}")
+        doc, _node = load_yaml(text)
+    except YamlRefused as exc:
+        where = f" (line {exc.line})" if exc.line else ""
+        return _unparsed(recipe, f"invalid YAML{where}: {exc.message[:160]}")
     if not isinstance(doc, dict):
         return _unparsed(
             recipe, "empty file" if doc is None else f"top level is a {type(doc).__name__}"
