@@ -19,7 +19,7 @@ import psutil
 import pytest
 import yaml
 
-from oumi_mcp_server.clusters import follow, runstate, submit
+from oumi_mcp_server.clusters import follow, logsnap, runstate, submit
 from oumi_mcp_server.clusters import service as clusters
 from oumi_mcp_server.clusters.wrap import REMOTE_CONFIG, ClusterArgs
 from oumi_mcp_server.core.errors import ServiceError
@@ -236,20 +236,20 @@ def test_fake_cloud_status_follows_launcher_then_is_final(fake_cloud: Path) -> N
 def test_fake_cloud_log_snapshot_is_bounded_and_leaves_no_process(
     fake_cloud: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(follow, "OTHER_LOG_TIMEOUT_S", 5.0)
+    monkeypatch.setattr(logsnap, "OTHER_LOG_TIMEOUT_S", 5.0)
     job_id = _launch(fake_cloud)
     assert _wait_helper(job_id).launch is LaunchPhase.LAUNCHED
     rec = get_service().record(job_id)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     # The fake stream never ends: returning at all means the time bound ended the read.
-    assert follow.refresh_logs(rec, timeout_s=45)
+    assert logsnap.refresh_logs(rec, timeout_s=45)
     left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
     assert left == []
     assert _log_readers(rec.cluster) == []
     logs = get_service().logs(job_id, tail=10, stream="stdout")
     assert "{'loss': 2.0, 'step': 2}" in logs.streams[0].text
     # A reconcile pass starts a background reader that ends itself at its own bound.
-    (Path(rec.run_dir) / follow.LOGSNAP).unlink(missing_ok=True)
+    (Path(rec.run_dir) / logsnap.LOGSNAP).unlink(missing_ok=True)
     get_service().reconcile()
     assert _log_readers(rec.cluster) != []
     end = time.monotonic() + 120

@@ -8,7 +8,6 @@
   (`stdout.log`, what get_job_logs and progress read); once it ended, take a last snapshot, write
   `final.json` (never asked again) and start the detached fetch helper when outputs should come
   home. Returns the final outcome once it is recorded.
-- `refresh_logs(rec, timeout_s)`: that snapshot, bounded in time by a killable subprocess.
 - `cancel(rec)`: while launching, records the intent (the helper applies it); then asks the
   launcher, bounded in time.
 
@@ -20,19 +19,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oumi_mcp_server.clusters import fetch, runstate, slurm
-from oumi_mcp_server.clusters.wrap import SKY_CLOUDS, SLURM_CLOUDS
+from oumi_mcp_server.clusters import fetch, logsnap, runstate
+from oumi_mcp_server.clusters.runstate import Identity, identity
+from oumi_mcp_server.clusters.wrap import SKY_CLOUDS
 from oumi_mcp_server.core.detach import start_detached
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.jobs import logs as logs_mod
@@ -44,13 +40,8 @@ from oumi_mcp_server.jobs.states import JobState, LaunchPhase, Resolved, RunStat
 logger = logging.getLogger(__name__)
 
 CACHE_S = 4.0
-SNAPSHOT_BYTES = 512 * 1024
-LOG_TIMEOUT_S = 10.0
 CALL_TIMEOUT_S = 30.0
 """A launcher status or cancel call that takes longer answers `unknown` / a structured error."""
-OTHER_LOG_EVERY_S = 30.0
-OTHER_LOG_TIMEOUT_S = 60.0
-LOGSNAP = "logsnap.json"
 FINAL = "final.json"
 _STATES: dict[str, JobState] = {
     "pending": JobState.QUEUED,
@@ -61,15 +52,6 @@ _STATES: dict[str, JobState] = {
 }
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Where a launched job lives, as the launcher knows it."""
-
-    cloud: str
-    cluster: str
-    job_id: str
-
-
 @dataclass
 class Remote:
     observed_at: float
@@ -78,21 +60,6 @@ class Remote:
     done: bool = False
     missing: bool = False
     error: str | None = None
-
-
-def identity(rec: JobRecord) -> Identity | None:
-    """The launched job's identity, or None while it is not launched (or never was)."""
-    run_dir = Path(rec.run_dir)
-    spec = runstate.read_json(run_dir / runstate.LAUNCH) if rec.run_dir else None
-    if spec is None:
-        cloud = str(rec.extra.get("cloud") or "")
-        if rec.origin.startswith("legacy") and cloud and rec.cluster:  # legacy cloud record
-            return Identity(cloud, rec.cluster, rec.backend_job_id)
-        return None
-    st = runstate.state(run_dir)
-    if st.launch is not LaunchPhase.LAUNCHED:
-        return None
-    return Identity(str(spec["cloud"]), st.cluster or str(spec["cluster"]), str(st.launcher_job_id))
 
 
 def _helper_alive(st: RunState) -> bool:
@@ -234,12 +201,12 @@ class Follower:
         if ident is None or not rec.run_dir:
             return res.status.value if res.status.is_final() else None
         if not res.status.is_terminal():
-            _snapshot_quietly(rec, ident)
+            logsnap.snapshot_quietly(rec, ident)
             return None
         if res.status is JobState.UNKNOWN:
             return None
         with contextlib.suppress(Exception):
-            refresh_logs(rec)  # the last lines, before the outcome is frozen
+            logsnap.refresh_logs(rec)  # the last lines, before the outcome is frozen
         res = self._from_remote(rec, ident, self.remote(ident, max_age_s=float("inf")))
         runstate.write_json_atomic(
             run_dir / FINAL,
@@ -282,7 +249,7 @@ class Follower:
         from oumi_mcp_server.clusters import launcher_api
 
         try:
-            launcher_api.bounded(CALL_TIMEOUT_S, launcher_api.cancel, *_args(ident))
+            launcher_api.bounded(CALL_TIMEOUT_S, launcher_api.cancel, *ident.args())
         except Exception as exc:
             raise ServiceError(
                 "cancel_failed",
@@ -311,16 +278,12 @@ class Follower:
         return self.resolve(rec)
 
 
-def _args(ident: Identity) -> tuple[str, str, str]:
-    return ident.cloud, ident.cluster, ident.job_id
-
-
 def _query(ident: Identity) -> Remote:
     from oumi_mcp_server.clusters import launcher_api
 
     now = time.time()
     try:
-        remote = launcher_api.bounded(CALL_TIMEOUT_S, launcher_api.job_status, *_args(ident))
+        remote = launcher_api.bounded(CALL_TIMEOUT_S, launcher_api.job_status, *ident.args())
     except ServiceError as exc:
         return Remote(now, error=exc.message)
     except Exception as exc:
@@ -332,87 +295,3 @@ def _query(ident: Identity) -> Remote:
     if remote is None:
         return Remote(now, missing=True)
     return Remote(now, state=remote.state, status=remote.status, done=remote.done)
-
-
-def _write_snapshot(run_dir: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".stdout.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    Path(tmp).replace(run_dir / runstate.STDOUT)
-
-
-def refresh_logs(rec: JobRecord, timeout_s: float = LOG_TIMEOUT_S) -> bool:
-    """Refresh the local snapshot of the job's remote log; False when none could be read."""
-    ident = identity(rec)
-    if ident is None:
-        return False
-    run_dir = Path(rec.run_dir)
-    if ident.cloud in SLURM_CLOUDS:
-        target = slurm.parse_cluster(ident.cluster)
-        data = slurm.log_tail(target, ident.job_id, SNAPSHOT_BYTES, timeout_s)
-    else:
-        data = _stream_snapshot(run_dir, ident, timeout_s)
-    if data is None:
-        return False
-    _write_snapshot(run_dir, data)
-    return True
-
-
-def _snapshot_quietly(rec: JobRecord, ident: Identity) -> None:
-    """Refresh the log snapshot without holding up a reconcile pass for long."""
-    run_dir = Path(rec.run_dir)
-    try:
-        if ident.cloud in SLURM_CLOUDS:  # one ssh through the master: fast
-            refresh_logs(rec)
-            return
-        stamp = runstate.read_json(run_dir / LOGSNAP) or {}
-        if time.time() - float(stamp.get("at", 0)) < OTHER_LOG_EVERY_S:
-            return
-        runstate.write_json_atomic(run_dir / LOGSNAP, {"at": time.time()})
-        _start_stream_child(run_dir, ident, OTHER_LOG_TIMEOUT_S)
-    except Exception as exc:  # a log snapshot is best effort
-        logger.info("log snapshot for %s failed: %s", rec.id, exc)
-
-
-def _start_stream_child(
-    run_dir: Path, ident: Identity, timeout_s: float
-) -> subprocess.Popen[bytes]:
-    """A child that reads the launcher's log stream and ends itself at `timeout_s`."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "oumi_mcp_server.clusters.logstream",
-            *_args(ident),
-            str(SNAPSHOT_BYTES),
-            str(run_dir / runstate.STDOUT),
-            str(timeout_s),
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def _stream_snapshot(run_dir: Path, ident: Identity, timeout_s: float) -> bytes | None:
-    """Wait for the child (it stops itself at the bound); kill its whole group if it did not."""
-    path = run_dir / runstate.STDOUT
-    before = path.stat().st_mtime_ns if path.exists() else None
-    proc = _start_stream_child(run_dir, ident, timeout_s)
-    try:
-        proc.wait(timeout=timeout_s + 5)
-    except subprocess.TimeoutExpired:
-        pass
-    finally:
-        _kill_group(proc)
-    if not path.exists() or path.stat().st_mtime_ns == before:
-        return None
-    return path.read_bytes()
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()

@@ -17,11 +17,13 @@ Standard library only: the helper imports this before oumi.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from oumi_mcp_server.jobs import cancel_request, runfolder
-from oumi_mcp_server.jobs.states import RunState
+from oumi_mcp_server.jobs.record import JobRecord
+from oumi_mcp_server.jobs.states import LaunchPhase, RunState
 
 LAUNCH = "launch.json"
 JOB_YAML = "job.yaml"
@@ -56,3 +58,30 @@ def cancel_requested(run_dir: Path) -> bool:
 
 def request_cancel(run_dir: Path) -> None:
     cancel_request.write(run_dir, cancel_request.DEFAULT_GRACE_S)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Where a launched job lives, as the launcher knows it."""
+
+    cloud: str
+    cluster: str
+    job_id: str
+
+    def args(self) -> tuple[str, str, str]:
+        return self.cloud, self.cluster, self.job_id
+
+
+def identity(rec: JobRecord) -> Identity | None:
+    """The launched job's identity, or None while it is not launched (or never was)."""
+    run_dir = Path(rec.run_dir)
+    spec = read_json(run_dir / LAUNCH) if rec.run_dir else None
+    if spec is None:
+        cloud = str(rec.extra.get("cloud") or "")
+        if rec.origin.startswith("legacy") and cloud and rec.cluster:  # legacy cloud record
+            return Identity(cloud, rec.cluster, rec.backend_job_id)
+        return None
+    st = state(run_dir)
+    if st.launch is not LaunchPhase.LAUNCHED:
+        return None
+    return Identity(str(spec["cloud"]), st.cluster or str(spec["cluster"]), str(st.launcher_job_id))

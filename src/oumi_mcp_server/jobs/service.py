@@ -6,7 +6,7 @@ builds the one the server, the dashboard and the CLI share, with every backend.
 
 - launching: `plan(req)`, `offer(built)` (the plan plus a confirm_token bound to it),
   `launch(req, token)`, `launch_confirmed(built, token)`, `launch_approved(built)`, `render(built)`
-- following: `record`, `status`, `view`, `logs`, `list_jobs`, `wait` (async, capped at 300 s)
+- following: `record`, `status`, `view`, `logs`, `list_jobs` (and `waiting.wait`)
 - cancelling: `cancel_offer`, `describe_cancel`, `cancel`
 - house-keeping: `reconcile()` (the only step that acts on what it observes), `prune`
 - `submit_argv(argv, ...)`: record and queue any argv locally: the trusted path under launch and
@@ -20,13 +20,11 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 from oumi_mcp_server.core import consent
-from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.jobs import cancel_request, listing, logs, progress, runfolder
 from oumi_mcp_server.jobs.backend import Backend
@@ -44,11 +42,9 @@ from oumi_mcp_server.jobs.states import JobState, Resolved
 from oumi_mcp_server.jobs.store import DuplicateJobError, JobStore, TokenAlreadyUsedError
 
 logger = logging.getLogger(__name__)
-WAIT_CAP_S = 300.0
 DEFAULT_MAX_BYTES = logs.DEFAULT_MAX_BYTES
 JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 Stream = logs.Stream
-Until = Literal["done", "running"]
 
 
 def iso(ts: float | None) -> str | None:
@@ -290,33 +286,6 @@ class JobService:
     ) -> JobList:
         return listing.list_jobs(self, status, limit, cursor)
 
-    async def wait(
-        self,
-        job_id: str,
-        timeout_s: float,
-        until: Until,
-        on_tick: Callable[[JobStatusView], Awaitable[None]] | None = None,
-        poll_s: float = 1.0,
-    ) -> JobStatusView:
-        """Block at most `timeout_s` (capped at 300 s) until the job is done (or running)."""
-        if until not in ("done", "running"):
-            raise ServiceError("bad_until", f"Unknown until {until!r}.", "Use done or running.")
-        if not timeout_s >= 0:  # also refuses NaN
-            raise ServiceError("bad_timeout", "timeout_s must be 0 or more.", "Use 60-300.")
-        timeout_s = min(timeout_s, WAIT_CAP_S)
-        await run_blocking(self.record, job_id)
-        end = time.monotonic() + timeout_s
-        while True:
-            view = await run_blocking(self.status, job_id)
-            if on_tick is not None:
-                await on_tick(view)
-            state = JobState(view.status)
-            done = state.is_terminal() or state is JobState.UNKNOWN
-            started = until == "running" and not state.is_pending()
-            if done or started or time.monotonic() >= end:
-                return view
-            await _sleep(min(poll_s, max(0.0, end - time.monotonic())))
-
     # ---- cancelling ----------------------------------------------------------------------
     def _cancel_binding(self, rec: JobRecord, force: bool) -> dict[str, object]:
         return {"action": "cancel", "job_id": rec.id, "backend": rec.backend, "force": bool(force)}
@@ -424,9 +393,3 @@ def _already_ended(view: JobStatusView) -> CancelResult:
         status=view.status,
         message=f"Job already ended ({view.status}); nothing changed.",
     )
-
-
-async def _sleep(seconds: float) -> None:
-    import anyio
-
-    await anyio.sleep(seconds)

@@ -36,8 +36,9 @@ from oumi_mcp_server.jobs.models import (
     LaunchResult,
 )
 from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest
-from oumi_mcp_server.jobs.service import WAIT_CAP_S, JobService
+from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import JobState
+from oumi_mcp_server.jobs.waiting import WAIT_CAP_S, wait
 from oumi_mcp_server.server.errors import structured_errors
 from oumi_mcp_server.wiring import job_service
 
@@ -231,7 +232,7 @@ def register(app: MCPServer) -> None:
             loss = f", loss {p.loss:.4g}" if p and p.loss is not None else ""
             await ctx.report_progress(value, total, f"{view.status}{loss}")
 
-        return await (await _jobs()).wait(job_id, min(timeout_s, WAIT_CAP_S), until, tick)
+        return await wait(await _jobs(), job_id, min(timeout_s, WAIT_CAP_S), until, tick)
 
     @app.tool(
         annotations=ToolAnnotations(

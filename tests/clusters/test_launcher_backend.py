@@ -1,0 +1,103 @@
+"""The launcher backend behind the one job model (no oumi import: the detached helper is replaced
+by a stand-in that records it was started; a cloud provider cannot be reached from here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from oumi_mcp_server.clusters import runstate, submit
+from oumi_mcp_server.clusters.runstate import Identity, identity
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.jobs import runfolder
+from oumi_mcp_server.jobs.plan import LaunchRequest
+from oumi_mcp_server.jobs.states import JobState
+from oumi_mcp_server.wiring import build_job_service
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "train.yaml").write_text(
+        "model:\n  model_name: m\ntraining:\n  output_dir: out\n  max_steps: 2\n"
+    )
+    return tmp_path
+
+
+def _req(project: Path) -> LaunchRequest:
+    return LaunchRequest(
+        "train", "train.yaml", str(project), cloud="aws", cluster={"accelerators": "A100:1"}
+    )
+
+
+def test_fake_helper_cluster_token_replay_is_refused_and_leaves_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[Path] = []
+    monkeypatch.setattr(submit, "start_helper", started.append)
+    service = build_job_service()
+    built = service.plan(_req(project), preflight=False)
+    offer = service.offer(built)
+    first = service.launch_confirmed(built, offer.confirm_token)
+    assert first.launched and first.job is not None and first.job.status == "launching"
+    runs = runfolder.runs_dir(service.root)
+    before = sorted(p.name for p in runs.iterdir())
+    with pytest.raises(ServiceError) as err:
+        service.launch_confirmed(service.plan(_req(project), preflight=False), offer.confirm_token)
+    assert err.value.code == "confirm_token_used" and err.value.fix
+    assert sorted(p.name for p in runs.iterdir()) == before and len(started) == 1
+    assert service.store.count() == 1
+
+
+def test_fake_helper_a_failed_start_leaves_no_record_and_no_folder(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_run_dir: Path) -> None:
+        raise OSError("no fork for you")
+
+    monkeypatch.setattr(submit, "start_helper", broken)
+    service = build_job_service()
+    built = service.plan(_req(project), preflight=False)
+    with pytest.raises(ServiceError) as err:
+        service.launch_approved(built)
+    assert err.value.code == "launch_failed"
+    assert service.store.count() == 0 and not any(runfolder.runs_dir(service.root).iterdir())
+
+
+def test_legacy_cloud_record_keeps_its_launcher_job_id(isolated_env: Path) -> None:
+    legacy = isolated_env / "home" / ".cache" / "oumi-mcp" / "oumi-jobs.json"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text(
+        json.dumps(
+            [
+                {
+                    "job_id": "sky-3",
+                    "command": "train",
+                    "config_path": "/x/j.yaml",
+                    "cloud": "gcp",
+                    "cluster_name": "c1",
+                    "model_name": "m",
+                    "submit_time": "2025-01-02T12:00:00+00:00",
+                    "status": "RUNNING",
+                }
+            ]
+        )
+    )
+    service = build_job_service()
+    rec = service.record("sky-3")
+    assert identity(rec) == Identity("gcp", "c1", "sky-3")
+
+
+def test_reading_a_cluster_status_writes_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(submit, "start_helper", lambda _run_dir: None)
+    service = build_job_service()
+    job = service.launch_approved(service.plan(_req(project), preflight=False)).job
+    assert job is not None
+    run_dir = Path(job.run_dir)
+    runstate.update(run_dir, helper_pid=1, helper_start_time=1.0)  # a helper that died
+    before = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
+    assert service.status(job.job_id).status == JobState.LOST
+    assert {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()} == before
