@@ -20,8 +20,13 @@ def token_source() -> TokenSource | None:
     for name in TOKEN_ENVS:
         if os.environ.get(name):
             return "env", name
-    hf_home = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface")
-    token_file = Path(os.environ.get("HF_TOKEN_PATH") or hf_home / "token")
-    if token_file.is_file() and token_file.stat().st_size > 0:
-        return "file", str(token_file)
+    path = token_file()
+    if path.is_file() and path.stat().st_size > 0:
+        return "file", str(path)
     return None
+
+
+def token_file() -> Path:
+    """Where a saved token lives (HF_TOKEN_PATH, else HF_HOME/token), whether or not it exists."""
+    hf_home = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface")
+    return Path(os.environ.get("HF_TOKEN_PATH") or hf_home / "token")
