@@ -43,7 +43,7 @@ def test_cancel_leaves_no_process_alive(tmp_path: Path) -> None:
     state = _running(service, rec.id)
     job = psutil.Process(int(state["pid"]))  # type: ignore[arg-type]
     family = [job, *job.children(recursive=True)]
-    assert len(family) == 3
+    assert len(family) == 4  # the waiter, the job and its two children
     offer = service.cancel(rec.id)
     assert (
         not offer.cancelled and offer.confirm_token and service.status(rec.id).status == "running"

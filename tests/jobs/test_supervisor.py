@@ -111,6 +111,7 @@ def test_reused_pid_is_not_taken_for_the_job(service: JobService, tmp_path: Path
             "started_at": time.time(),
         },
     )
+    (Path(rec.run_dir) / "exit.json").unlink()  # and the job left no exit record of its own
     service.store.delete([rec.id])
     service.store.insert(rec)
     assert service.status(rec.id).status == "lost"
@@ -150,3 +151,33 @@ def test_supervisor_remembers_the_outcome_in_the_store(service: JobService, tmp_
         return [r.final_status for r in (service.store.get(ok.id), service.store.get(bad.id)) if r]
 
     assert wait_until(finals, lambda f: None not in f) == ["completed", "failed"]
+
+
+def test_killed_supervisor_outcome_is_recovered_from_the_jobs_own_exit_record(
+    service: JobService, tmp_path: Path
+) -> None:
+    """The job goes on after its supervisor is SIGKILLed; its real exit code is recovered."""
+    gate = tmp_path / "gate"
+    rec = service.submit_argv(
+        [
+            PY,
+            "-c",
+            f"import os, sys, time\nwhile not os.path.exists({str(gate)!r}): "
+            "time.sleep(0.05)\nsys.exit(3)",
+        ],
+        cwd=str(tmp_path),
+    )
+    state = wait_until(
+        lambda: runfolder.read_json(Path(rec.run_dir) / runfolder.STATE) or {},
+        lambda s: s.get("pid"),
+    )
+    os.kill(state["supervisor_pid"], signal.SIGKILL)
+    assert wait_until(lambda: service.status(rec.id).status, lambda s: s == "running")
+    gate.touch()
+    view = wait_until(lambda: service.status(rec.id), lambda v: v.status != "running")
+    assert view.status == "failed" and view.exit_code == 3, view
+    assert "Recovered" in (view.reason or "")
+    service.reconcile()  # records it in the run folder and the store, for good
+    final = runfolder.read_json(Path(rec.run_dir) / runfolder.STATE) or {}
+    assert final["phase"] == "exited" and final["exit_code"] == 3 and final["recovered"]
+    assert service.store.get(rec.id).final_status == "failed"  # type: ignore[union-attr]

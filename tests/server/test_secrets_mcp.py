@@ -173,9 +173,6 @@ async def test_no_secret_value_comes_back_from_any_answer(project: Path) -> None
     assert _found(texts, secrets) == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="service passes job env to redactor: pending job-model refactor"
-)
 @pytest.mark.anyio
 async def test_a_tool_env_value_without_shape_is_hidden_by_value(project: Path) -> None:
     secrets = _pieces(TOOL_SECRET_ONLY_BY_VALUE)

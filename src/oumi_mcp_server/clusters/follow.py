@@ -32,7 +32,7 @@ from oumi_mcp_server.clusters.wrap import SKY_CLOUDS
 from oumi_mcp_server.core.detach import start_detached
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.jobs import logs as logs_mod
-from oumi_mcp_server.jobs import procinfo
+from oumi_mcp_server.jobs import procinfo, runfolder
 from oumi_mcp_server.jobs.backend import Stopped
 from oumi_mcp_server.jobs.record import JobRecord
 from oumi_mcp_server.jobs.states import JobState, LaunchPhase, Resolved, RunState
@@ -186,7 +186,9 @@ class Follower:
             out.ended_at = remote.observed_at
             if status is JobState.FAILED:
                 out.reason = f"{ident.cloud} reports {remote.status}."
-                out.error_lines = logs_mod.error_lines([run_dir / runstate.STDOUT])
+                out.error_lines = logs_mod.error_lines(
+                    [run_dir / runstate.STDOUT], secrets=runfolder.job_secrets(run_dir)
+                )
             if status is JobState.CANCELLED and runstate.cancel_requested(run_dir):
                 out.reason = "Cancelled on request."
         return out

@@ -41,7 +41,7 @@ def start_detached(argv: list[str], log: Path | None = None, timeout_s: float = 
     Its stderr goes to `log` (appended) or nowhere: a pipe would keep us waiting for as long as
     the detached process lives.
     """
-    with log.open("ab") if log is not None else open(os.devnull, "wb") as err:
+    with (log or Path(os.devnull)).open("ab") as err:
         proc = subprocess.run(
             argv,
             stdin=subprocess.DEVNULL,

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from oumi_mcp_server.jobs import cancel as cancel_mod
-from oumi_mcp_server.jobs import local_status, queue, runfolder
+from oumi_mcp_server.jobs import local_status, procinfo, queue, runfolder
 from oumi_mcp_server.jobs.backend import Stopped
 from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, binding, build_plan, render
 from oumi_mcp_server.jobs.record import LOCAL_BACKEND, JobRecord
-from oumi_mcp_server.jobs.states import LocalPhase, Resolved
+from oumi_mcp_server.jobs.states import LocalPhase, Resolved, RunState
 from oumi_mcp_server.jobs.store import JobStore
 
 
@@ -118,12 +118,35 @@ class LocalBackend:
                 queue.is_pending(self.root, rec.id) or queue.is_claimed(self.root, rec.id)
             ):
                 queue.enqueue(self.root, rec.id)
+            if state.phase in (LocalPhase.STARTING, LocalPhase.RUNNING):
+                state = self._recover(rec, state)
             if state.phase is LocalPhase.EXITED:
                 res = self.resolve(rec)
                 if res.status.is_final():
                     outcomes[rec.id] = res.status.value
         queue.kick(self.root)
         return outcomes
+
+    def _recover(self, rec: JobRecord, state: RunState) -> RunState:
+        """Record the outcome of a job whose supervisor was killed, once the job itself ended
+        (from the exit record it left); the run folder keeps saying so."""
+        run_dir = Path(rec.run_dir)
+        alive = procinfo.is_alive(state.supervisor_pid, state.supervisor_start_time)
+        if alive or procinfo.job_alive(rec.id, state):
+            return state
+        recovered = local_status.recovered_exit(run_dir, state)
+        if recovered is None:
+            return state
+        return runfolder.update_state(
+            run_dir,
+            phase=recovered.phase,
+            ended_at=recovered.ended_at,
+            exit_code=recovered.exit_code,
+            signal=recovered.signal,
+            error=recovered.error,
+            cancelled=recovered.cancelled,
+            recovered=recovered.recovered,
+        )
 
     def describe_cancel(self, rec: JobRecord, force: bool) -> str:
         how = (

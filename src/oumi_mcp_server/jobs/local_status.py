@@ -7,42 +7,75 @@ outcomes and recovering from dead supervisors is `reconcile`'s work (see `local_
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
-from oumi_mcp_server.jobs import logs, procinfo, queue, runfolder
+from oumi_mcp_server.jobs import cancel_request, logs, procinfo, queue, runfolder, waiter
 from oumi_mcp_server.jobs.record import JobRecord
 from oumi_mcp_server.jobs.states import JobState, LocalPhase, Resolved, RunState
 
 
 def _error_lines(run_dir: Path) -> list[str]:
-    return logs.error_lines([run_dir / runfolder.STDERR, run_dir / runfolder.STDOUT])
+    paths = [run_dir / runfolder.STDERR, run_dir / runfolder.STDOUT]
+    return logs.error_lines(paths, secrets=runfolder.job_secrets(run_dir))
 
 
 def _exited(state: RunState, run_dir: Path) -> Resolved:
     out = Resolved(
         JobState.FAILED,
-        "exit record (state.json)",
+        "the job's own exit record (exit.json)" if state.recovered else "exit record (state.json)",
         exit_code=state.exit_code,
         signal=state.signal,
         started_at=state.started_at,
         ended_at=state.ended_at,
-        reason=state.recovered,
     )
     if state.cancelled:
-        out.status, out.reason = JobState.CANCELLED, state.recovered or "Cancelled on request."
+        out.status, why = JobState.CANCELLED, "Cancelled on request."
     elif state.exit_code == 0:
-        out.status = JobState.COMPLETED
+        out.status, why = JobState.COMPLETED, ""
     else:
         if state.error:
-            out.reason = state.error
+            why = state.error
         elif state.signal:
-            out.reason = f"Killed by {state.signal}."
+            why = f"Killed by {state.signal}."
         elif state.exit_code is not None:
-            out.reason = f"Exited with code {state.exit_code}."
+            why = f"Exited with code {state.exit_code}."
         else:
-            out.reason = out.reason or "It ended without an exit code."
+            why = "It ended without an exit code."
         out.error_lines = _error_lines(run_dir)
+    out.reason = " ".join(filter(None, (why, state.recovered))) or None
     return out
+
+
+def recovered_exit(run_dir: Path, state: RunState) -> RunState | None:
+    """The exit record a job whose supervisor was killed left itself (`waiter`), as the state
+    the supervisor would have written; None when the job left none."""
+    data = runfolder.read_json(run_dir / waiter.EXIT)
+    if data is None:
+        return None
+    left = RunState.from_json(data)
+    out = RunState.from_json(state.to_json())
+    out.phase, out.ended_at, out.exit_code, out.error = (
+        LocalPhase.EXITED,
+        left.ended_at,
+        left.exit_code,
+        left.error,
+    )
+    sig = data.get("signal")
+    out.signal = signal_name(sig) if isinstance(sig, int) else None
+    request = cancel_request.read(run_dir)
+    out.cancelled = request is not None and (out.signal is not None or left.exit_code != 0)
+    out.recovered = (
+        "Recovered from the job's own exit record: its supervisor was killed before recording it."
+    )
+    return out
+
+
+def signal_name(code: int) -> str:
+    try:
+        return signal.Signals(code).name
+    except ValueError:
+        return f"signal {code}"
 
 
 def _no_state(rec: JobRecord, run_dir: Path) -> Resolved:
@@ -98,6 +131,9 @@ def resolve(rec: JobRecord) -> Resolved:
             started_at=state.started_at,
             reason="Its supervisor is gone; the outcome is recovered when the job ends.",
         )
+    recovered = recovered_exit(run_dir, state)
+    if recovered is not None:
+        return _exited(recovered, run_dir)
     return Resolved(
         JobState.LOST,
         "process table",

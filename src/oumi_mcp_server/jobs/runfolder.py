@@ -34,6 +34,8 @@ STDOUT = "stdout.log"
 STDERR = "stderr.log"
 SUPERVISOR_LOG = "supervisor.log"
 CANCEL_MARK = "cancel"
+REDACT = "redact.json"
+"""Values of the job's secret-named variables given at launch (0600): hidden in every log read."""
 STATE_LOCK = ".state.lock"
 SUPERVISOR_LOCK = ".supervisor.lock"
 
@@ -72,6 +74,17 @@ def read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def write_secrets(run_dir: Path, values: list[str]) -> None:
+    if values:
+        write_json_atomic(run_dir / REDACT, {"values": values})
+
+
+def job_secrets(run_dir: Path) -> list[str]:
+    """What `write_secrets` kept for this job, for the log redactor."""
+    values = (read_json(run_dir / REDACT) or {}).get("values")
+    return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
 
 
 def read_state(run_dir: Path) -> RunState | None:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from oumi_mcp_server.core import consent
 from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.redact import secret_values
 from oumi_mcp_server.jobs import cancel_request, listing, logs, progress, runfolder
 from oumi_mcp_server.jobs.backend import Backend
 from oumi_mcp_server.jobs.local_backend import LocalBackend
@@ -112,6 +113,7 @@ class JobService:
 
     def _launch(self, backend: Backend, built: BuiltPlan, digest: str | None) -> LaunchResult:
         def prepare(job_id: str, run_dir: Path) -> JobRecord:
+            runfolder.write_secrets(run_dir, secret_values(built.env))
             return backend.prepare(built, job_id, run_dir)
 
         rec, message = self._submit(backend, built.plan.command, prepare, digest)
@@ -168,6 +170,7 @@ class JobService:
         extra_env = validate_envs(env)
 
         def prepare(job_id: str, run_dir: Path) -> JobRecord:
+            runfolder.write_secrets(run_dir, secret_values(extra_env))
             return self.local.prepare_argv(
                 job_id,
                 run_dir,
@@ -272,7 +275,9 @@ class JobService:
         pattern = logs.check_args(tail, stream, grep, max_bytes)
         rec = self.record(job_id)
         status = self.resolve(rec).status
-        streams = logs.read_streams(Path(rec.run_dir), tail, stream, pattern, max_bytes)
+        run_dir = Path(rec.run_dir)
+        secrets = runfolder.job_secrets(run_dir)
+        streams = logs.read_streams(run_dir, tail, stream, pattern, max_bytes, secrets=secrets)
         return JobLogs(
             job_id=rec.id,
             status=status.value,

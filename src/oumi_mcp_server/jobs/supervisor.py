@@ -5,7 +5,8 @@ grandchild's pid and reaps the intermediate) and goes on only when the dispatche
 alone means the dispatcher died before recording it: abort). It then takes the run folder's
 supervisor lock for its whole life and starts the job only if the folder is still `queued`, so a
 record is started at most once whatever is killed when. It starts the argv without a shell, in
-its own process group, with stdout/stderr to files in the run folder; it owns cancel escalation
+its own process group, under `waiter` (which keeps the job's own exit record should this process
+be killed), with stdout/stderr to files in the run folder; it owns cancel escalation
 (SIGTERM on request, SIGKILL at the request's deadline, even with no server left); on exit it
 records exit code or signal, end time and whether the cancel request ended it, atomically in
 `state.json` (retrying while the disk is full), and the outcome in the job store; then frees its
@@ -26,19 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from oumi_mcp_server.core.detach import detach
-from oumi_mcp_server.jobs import cancel_request, procinfo, queue, runfolder
+from oumi_mcp_server.jobs import cancel_request, local_status, procinfo, queue, runfolder, waiter
 from oumi_mcp_server.jobs.states import LocalPhase, RunState
 from oumi_mcp_server.jobs.store import JobStore
 
 RECORD_RETRY_S = 3600.0
 """How long the supervisor keeps trying to write its job's exit record (disk full, read-only)."""
-
-
-def _signal_name(code: int) -> str:
-    try:
-        return signal.Signals(code).name
-    except ValueError:
-        return f"signal {code}"
 
 
 def _spawn(run_dir: Path, spec: dict[str, Any]) -> subprocess.Popen[bytes]:
@@ -50,7 +44,8 @@ def _spawn(run_dir: Path, spec: dict[str, Any]) -> subprocess.Popen[bytes]:
         (run_dir / runfolder.STDERR).open("ab") as err,
     ):
         return subprocess.Popen(
-            [str(a) for a in spec["argv"]],
+            [sys.executable, "-m", "oumi_mcp_server.jobs.waiter", str(run_dir)]
+            + [str(a) for a in spec["argv"]],
             cwd=spec.get("cwd") or None,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -199,9 +194,12 @@ def _supervise(run_dir: Path) -> int:
         "cancelled": cancelled,
     }
     if code < 0:
-        exit_fields.update(exit_code=None, signal=_signal_name(-code))
+        exit_fields.update(exit_code=None, signal=local_status.signal_name(-code))
     else:
         exit_fields.update(exit_code=code, signal=None)
+    error = (runfolder.read_json(run_dir / waiter.EXIT) or {}).get("error")
+    if isinstance(error, str):
+        exit_fields["error"] = error
     _record(run_dir, **exit_fields)
     outcome = "cancelled" if cancelled else "completed" if code == 0 else "failed"
     _remember_outcome(spec, run_dir.name, outcome)
