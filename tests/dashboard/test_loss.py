@@ -6,6 +6,11 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jobs.odd_values import FILE_TEXT, JSONL_TEXT, assert_sane_number, write_job_files
 from oumi_mcp_server.dashboard.chart import loss_svg
 from oumi_mcp_server.dashboard.loss import loss_series, thin
 
@@ -89,3 +94,58 @@ def test_svg_draws_every_point_inside_the_viewbox() -> None:
     assert ticks == ["1", "1.5", "2", "2.5", "3"]  # round values covering 1..3
     assert "No loss logged yet" in loss_svg([], [])
     assert "<polyline" in loss_svg([(5, 2.0)])  # a single point (flat, one step) still draws
+
+
+def test_fuzzed_job_files_give_finite_series_and_a_chart(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    log = tmp_path / "stdout.log"
+
+    @settings(max_examples=200, deadline=None, derandomize=True)
+    @given(
+        state=st.none() | FILE_TEXT,
+        metrics=st.none() | JSONL_TEXT,
+        checkpoint=st.booleans(),
+        log_text=JSONL_TEXT,
+    )
+    def check(state: str | None, metrics: str | None, checkpoint: bool, log_text: str) -> None:
+        write_job_files(out, state, metrics, checkpoint)
+        log.write_text(log_text.replace('"', "'"), encoding="utf-8", errors="surrogatepass")
+        series = loss_series(out, [log])
+        for step, value in series.points + series.eval_points:
+            assert_sane_number(step, integer=True)
+            assert_sane_number(value)
+        json.dumps(series.model_dump(mode="json"), allow_nan=False)
+        assert loss_svg(series.points, series.eval_points)
+
+    check()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [5e-324],
+        [5e-324, 0.0],
+        [1e308, -1e308],
+        [1.7976931348623157e308, -1.7976931348623157e308, 0.0],
+        [2.2250738585072014e-308, 5e-324],
+        [1.0, 1.0 + 2**-52],
+        [0.0, 0.0],
+        [-3.0, 1e-300],
+    ],
+)
+def test_svg_of_extreme_values_stays_in_the_viewbox(values: list[float]) -> None:
+    svg = loss_svg([(i * 10**11, v) for i, v in enumerate(values)])
+    line = re.search(r'<polyline class="line" points="([^"]+)"', svg)
+    assert line is not None
+    for point in line.group(1).split():
+        x, y = map(float, point.split(","))
+        assert 0 <= x <= 900 and 0 <= y <= 260
+    assert "inf" not in svg and "nan" not in svg
+
+
+def test_odd_steps_fall_back_to_the_row_index(tmp_path: Path) -> None:
+    rows = [{"loss": 1.0, "step": s} for s in (2**80, -5, True, "x", None)]
+    rows.append({"loss": 0.5, "step": 1e3})
+    (tmp_path / "metrics_rank0000.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    series = loss_series(tmp_path, [])
+    assert series.points == [(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0), (5, 1.0), (1000, 0.5)]

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jobs.odd_values import FILE_TEXT, JSONL_TEXT, assert_sane_number, write_job_files
 from oumi_mcp_server.jobs import progress
 
 
@@ -76,3 +82,90 @@ def test_labelled_bars_before_training_are_not_steps(tmp_path: Path) -> None:
     )
     p = progress.parse(None, [err, out], time.time(), running=True)
     assert p is not None and (p.step, p.total_steps) == (5, 60)
+
+
+def _check(p: progress.JobProgress | None) -> None:
+    if p is None:
+        return
+    for name in ("step", "total_steps"):
+        assert_sane_number(getattr(p, name), integer=True)
+    for name in ("loss", "first_loss", "epoch", "eta_s", "fraction"):
+        assert_sane_number(getattr(p, name))
+    assert p.fraction is None or 0.0 <= p.fraction <= 1.0
+    assert len(p.notes) <= progress.MAX_NOTES
+    json.dumps(p.model_dump(mode="json"), allow_nan=False)  # what the API and the dashboard send
+
+
+def test_fuzzed_job_files_never_break_parsing(tmp_path: Path) -> None:
+    """Whatever trainer_state.json and the metrics file hold: no exception, finite or None."""
+    out = tmp_path / "out"
+    log = tmp_path / "stderr.log"
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(
+        state=st.none() | FILE_TEXT,
+        metrics=st.none() | JSONL_TEXT,
+        checkpoint=st.booleans(),
+        log_text=st.sampled_from(["", " 5/10 [00:01<00:02]", "9" * 5000 + "/3 [00:01<00:02]"]),
+        running=st.booleans(),
+    )
+    def check(
+        state: str | None, metrics: str | None, checkpoint: bool, log_text: str, running: bool
+    ) -> None:
+        write_job_files(out, state, metrics, checkpoint)
+        log.write_text(log_text + "\n{'loss': " + "9" * 5000 + "}\n")
+        _check(progress.parse(out, [log], time.time() - 5, running=running))
+
+    check()
+
+
+@pytest.mark.parametrize(
+    ("state", "note_about"),
+    [
+        ('{"global_step": "abc", "max_steps": 10}', "global_step"),
+        ('{"global_step": 3, "max_steps": 1e400}', "max_steps"),
+        ('{"global_step": 3, "max_steps": ' + "9" * 5000 + "}", "not valid JSON"),
+        ('{"global_step": {"a": 1}, "max_steps": [1]}', "global_step"),
+        ('{"global_step": 2, "log_history": [{"loss": NaN}, {"loss": "x"}]}', "loss"),
+    ],
+)
+def test_one_bad_value_is_unknown_with_a_note(tmp_path: Path, state: str, note_about: str) -> None:
+    (tmp_path / "trainer_state.json").write_text(state)
+    p = progress.parse(tmp_path, [], None, running=False)
+    _check(p)
+    assert p is not None and any(note_about in n for n in p.notes), p
+
+
+def test_special_files_a_job_left_are_not_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "trainer_state.json")
+    os.mkfifo(tmp_path / "metrics_rank0000.jsonl")
+    os.mkfifo(tmp_path / "stderr.log")
+    (tmp_path / "checkpoint-3").mkdir()
+    (tmp_path / "checkpoint-3" / "trainer_state.json").mkdir()
+    p = progress.parse(tmp_path, [tmp_path / "stderr.log"], None, running=True)  # no hang
+    assert p is not None and p.step is None and p.loss is None and not p.sources
+    assert any("FIFO" in n for n in p.notes) and any("directory" in n for n in p.notes)
+    long_dir = tmp_path / ("d" * 300)
+    assert progress.parse(long_dir, [long_dir / "x.log"], None, running=True) is None
+
+
+def test_steps_and_numbers_are_bounded() -> None:
+    assert [progress.count(v) for v in (3, 3.0, "12", True, -1, 2**70, 1e400, "٣", "1" * 20)] == [
+        3,
+        3,
+        12,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+    assert [progress.finite(v) for v in (5e-324, "2.5", 10**400, "nan", [1], False)] == [
+        5e-324,
+        2.5,
+        None,
+        None,
+        None,
+        None,
+    ]

@@ -4,7 +4,9 @@ Sources, in the order `jobs.progress` trusts them: the output dir's `trainer_sta
 (`log_history`, including `eval_loss`), `metrics_rank0000.jsonl` (appended every logged step, so
 fresher while a run is young), then metric lines in the job's logs (cluster jobs have only a log
 snapshot). The source reaching the highest step wins. Reads are bounded and the series is
-thinned to `max_points`, keeping the first and last points.
+thinned to `max_points`, keeping the first and last points. Like `jobs.progress`, parsing is
+total: a point whose loss is not a finite number or whose step is not a step count is dropped,
+so the series holds only finite numbers whatever the job wrote.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from oumi_mcp_server.jobs import logs, progress
+from oumi_mcp_server.jobs import progress
 
 MAX_POINTS = 400
 _JSONL_BYTES = 2 * 1024 * 1024
 _JSONL_LINES = 20_000
 _LOG_LINES = 5_000
-_STEP = re.compile(r"['\"](?:global_)?step['\"]:\s*['\"]?(\d+)")
+_STEP = re.compile(r"['\"](?:global_)?step['\"]:\s*['\"]?(\d{1,13})(?!\d)", re.ASCII)
 
 Point = tuple[int, float]
 
@@ -40,8 +42,8 @@ def _point(row: dict[str, Any], key: str, fallback_step: int) -> Point | None:
     value = progress.finite(row.get(key))
     if value is None:
         return None
-    step = row.get("step", row.get("global_step"))
-    return (step if isinstance(step, int) and step >= 0 else fallback_step), value
+    step = progress.count(row.get("step", row.get("global_step")))
+    return (step if step is not None else fallback_step), value
 
 
 def _from_rows(rows: list[dict[str, Any]]) -> tuple[list[Point], list[Point]]:
@@ -57,21 +59,16 @@ def _from_rows(rows: list[dict[str, Any]]) -> tuple[list[Point], list[Point]]:
 
 def _trainer_state(output_dir: Path) -> tuple[list[Point], list[Point]]:
     state = progress.trainer_state(output_dir)
-    history = state.get("log_history") if state else None
-    rows = [h for h in history if isinstance(h, dict)] if isinstance(history, list) else []
-    return _from_rows(rows)
+    return _from_rows(progress.loss_rows(state) if state else [])
 
 
 def _metrics(output_dir: Path) -> tuple[list[Point], list[Point], bool]:
-    path = output_dir / progress.METRICS_FILE
-    if not path.is_file():
-        return [], [], False
-    chunk = logs.tail(path, _JSONL_LINES, _JSONL_BYTES)
+    chunk = progress.safe_tail(output_dir / progress.METRICS_FILE, _JSONL_LINES, _JSONL_BYTES)
     rows = []
     for line in chunk.text.splitlines():
         try:
             row = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # bad JSON, 4,300+ digit ints, deep nesting
             continue
         if isinstance(row, dict):
             rows.append(row)
@@ -80,15 +77,16 @@ def _metrics(output_dir: Path) -> tuple[list[Point], list[Point], bool]:
 
 
 def _log_lines(path: Path) -> tuple[list[Point], bool]:
-    chunk = logs.tail(path, _LOG_LINES, _JSONL_BYTES)
+    chunk = progress.safe_tail(path, _LOG_LINES, _JSONL_BYTES)
     points: list[Point] = []
     for line in chunk.text.replace("\r", "\n").splitlines():
         found = progress.LOSS_FIELD.search(line)
         value = progress.finite(found.group(1)) if found else None
         if value is None:
             continue
-        step = _STEP.search(line)
-        points.append((int(step.group(1)) if step else len(points) + 1, value))
+        found_step = _STEP.search(line)
+        step = progress.count(found_step.group(1)) if found_step else None
+        points.append((step if step is not None else len(points) + 1, value))
     return points, chunk.truncated
 
 
@@ -106,7 +104,7 @@ def loss_series(
 ) -> LossSeries:
     """The best loss series found for a run (empty when nothing logged a loss yet)."""
     candidates: list[tuple[str, list[Point], list[Point], bool]] = []
-    if output_dir is not None and output_dir.is_dir():
+    if output_dir is not None and progress.is_folder(output_dir):
         train, evals = _trainer_state(output_dir)
         candidates.append((progress.TRAINER_STATE, train, evals, False))
         m_train, m_evals, m_cut = _metrics(output_dir)

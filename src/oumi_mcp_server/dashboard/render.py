@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import time
 from datetime import datetime
 from functools import cache
@@ -37,8 +38,13 @@ def e(value: object) -> str:
 def _ts(iso: str | None) -> float | None:
     try:
         return datetime.fromisoformat(iso).timestamp() if iso else None
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # not a date, or one the platform cannot place
         return None
+
+
+def num(value: float | None, spec: str) -> str:
+    """`value` formatted, or '-' when it is unknown or not a finite number."""
+    return "-" if value is None or not math.isfinite(value) else format(value, spec)
 
 
 def short_time(iso: str | None) -> str:
@@ -46,7 +52,7 @@ def short_time(iso: str | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    if seconds is None:
+    if seconds is None or not math.isfinite(seconds):
         return "-"
     s = int(max(0.0, seconds))
     if s < 60:
@@ -74,7 +80,7 @@ def progress_cell(view: JobStatusView) -> str:
     if p is None or p.step is None:
         return '<span class="muted">-</span>'
     total = p.total_steps or "?"
-    if p.fraction is None:
+    if p.fraction is None or not 0.0 <= p.fraction <= 1.0:
         return f"{p.step}/{total}"
     done = " done" if p.fraction >= 1.0 else ""
     return (
@@ -84,8 +90,7 @@ def progress_cell(view: JobStatusView) -> str:
 
 
 def _loss(view: JobStatusView) -> str:
-    p = view.progress
-    return f"{p.loss:.4g}" if p and p.loss is not None else "-"
+    return num(view.progress.loss, ".4g") if view.progress else "-"
 
 
 def _eta(view: JobStatusView) -> str:
@@ -155,12 +160,12 @@ def _facts(view: JobStatusView, now: float) -> str:
             "Loss",
             f"{_loss(view)}"
             + (
-                f" <span class=muted>(first {p.first_loss:.4g})</span>"
+                f" <span class=muted>(first {num(p.first_loss, '.4g')})</span>"
                 if p and p.first_loss is not None
                 else ""
             ),
         ),
-        ("Epoch", f"{p.epoch:.3g}" if p and p.epoch is not None else "-"),
+        ("Epoch", num(p.epoch, ".3g") if p else "-"),
         ("ETA", _eta(view)),
         ("Submitted", short_time(view.submitted_at)),
         ("Started", short_time(view.started_at)),
@@ -171,6 +176,8 @@ def _facts(view: JobStatusView, now: float) -> str:
         items.append(("Exit", e(view.signal or view.exit_code)))
     if view.reason:
         items.append(("Why", e(view.reason)))
+    if p and p.notes:
+        items.append(("Notes", f'<span class="muted">{e(" ".join(p.notes))}</span>'))
     items += [
         ("Run folder", f'<span class="mono">{e(view.run_dir)}</span>'),
         ("Output", f'<span class="mono">{e(view.output_dir or "-")}</span>'),

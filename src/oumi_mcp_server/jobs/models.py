@@ -21,6 +21,9 @@ class JobProgress(BaseModel):
     epoch: float | None = None
     eta_s: float | None = Field(default=None, description="Estimated seconds left.")
     sources: list[str] = Field(default_factory=list, description="Where these numbers came from.")
+    notes: list[str] = Field(
+        default_factory=list, description="Values the job's files held that were unusable."
+    )
 
 
 class JobStatusView(BaseModel):

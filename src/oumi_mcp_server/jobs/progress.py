@@ -1,7 +1,12 @@
 """Training progress from what oumi leaves behind: trainer_state.json, metrics_rank*.jsonl, logs.
 
-Every source is read bounded (the end of a file, one small JSON), so this stays cheap however long
-the run. Sources disagree while a run is young; the highest step wins.
+Every source is read bounded (the end of a file, one JSON of at most MAX_STATE_BYTES), so this
+stays cheap however long the run. Sources disagree while a run is young; the highest step wins.
+
+Parsing is total: these files are written by a job (any job, any bug), and one odd value must not
+break the status of that job, let alone the listing of all jobs. A value that is not a usable
+number (a string, NaN, 1e400, a nested object, a 5,000-digit integer) reads as unknown (None),
+and the answer's `notes` say which one.
 """
 
 from __future__ import annotations
@@ -9,75 +14,171 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
 import time
 from pathlib import Path
 from typing import Any
 
+from oumi_mcp_server.core.echo import short
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.safe_read import read_regular_file
 from oumi_mcp_server.jobs import logs
 from oumi_mcp_server.jobs.models import JobProgress
 
-_TQDM = re.compile(r"(\d+)/(\d+) \[(?:(\d+):)?(\d+):(\d+)<(?:(?:(\d+):)?(\d+):(\d+)|\?)")
-_NUM = r"['\"]?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)['\"]?"
-LOSS_FIELD = re.compile(r"['\"]loss['\"]:\s*" + _NUM)
+# Bounded runs of digits (never a 5,000-digit int() to parse), ASCII only.
+_TQDM = re.compile(
+    r"(?<!\d)(\d{1,12})/(\d{1,12}) \[(?:(\d{1,6}):)?(\d{1,6}):(\d{1,6})"
+    r"<(?:(?:(\d{1,6}):)?(\d{1,6}):(\d{1,6})|\?)",
+    re.ASCII,
+)
+_NUM = r"['\"]?(-?\d{1,400}(?:\.\d{1,400})?(?:[eE][-+]?\d{1,6})?)['\"]?"
+LOSS_FIELD = re.compile(r"['\"]loss['\"]:\s*" + _NUM, re.ASCII)
 """A `'loss': 1.23` field of a metric dict printed to a log (JSON or Python repr)."""
-_EPOCH = re.compile(r"['\"]epoch['\"]:\s*" + _NUM)
+_EPOCH = re.compile(r"['\"]epoch['\"]:\s*" + _NUM, re.ASCII)
 _TAIL_BYTES = 64 * 1024
+MAX_STATE_BYTES = 32 * 1024 * 1024
+MAX_STEP = 10**12
+"""A larger step count is not a real run's; it also keeps every ratio and ETA a finite float."""
+MAX_NOTES = 5
 TRAINER_STATE = "trainer_state.json"
 METRICS_FILE = "metrics_rank0000.jsonl"
 
 
 def finite(value: Any) -> float | None:
+    """A finite float from a number or a numeric string; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    if isinstance(value, str) and len(value) > 400:
+        return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (ValueError, OverflowError):  # not a number; an int too large for a float
         return None
     return number if math.isfinite(number) else None
 
 
-def trainer_state(output_dir: Path) -> dict[str, Any] | None:
-    """The newest trainer_state.json: the output dir's, else the highest checkpoint's."""
-    candidates = [output_dir / TRAINER_STATE]
+def count(value: Any) -> int | None:
+    """A step count in 0..MAX_STEP from an int, an integral float or a digit string; else None."""
+    integral = isinstance(value, float) and value.is_integer()  # inf and NaN are not
+    digits = isinstance(value, str) and 0 < len(value) <= 13 and value.isascii() and value.isdigit()
+    if integral or digits:
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if 0 <= value <= MAX_STEP else None
+
+
+def note(notes: list[str], text: str) -> None:
+    if text not in notes and len(notes) < MAX_NOTES:
+        notes.append(text)
+
+
+def _field(row: dict[str, Any], key: str, source: str, notes: list[str], steps: bool) -> Any:
+    """`row[key]` as a count or a float; None, with a note, when it is there but unusable."""
+    if key not in row or row[key] is None:
+        return None
+    value = count(row[key]) if steps else finite(row[key])
+    if value is None:
+        what = "step count" if steps else "finite number"
+        note(notes, f"{source}: {short(key)} is not a usable {what}; shown as unknown.")
+    return value
+
+
+def is_regular(path: Path) -> bool:
+    """Whether `path` is a regular file (not a FIFO a job left, not a folder); never raises."""
     try:
-        ckpts = [p for p in output_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+        return stat.S_ISREG(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long for the file system, say
+        return False
+
+
+def _checkpoints(output_dir: Path) -> list[Path]:
+    """The two newest checkpoint folders (older ones cannot be ahead of them)."""
+    try:
+        found = [
+            (int(p.name[11:]), p)
+            for p in output_dir.glob("checkpoint-*")
+            if p.name[11:].isascii() and p.name[11:].isdigit() and len(p.name) < 40
+        ]
     except OSError:
-        ckpts = []
-    candidates += [
-        p / TRAINER_STATE for p in sorted(ckpts, key=lambda p: int(p.name.split("-")[-1]))
-    ]
+        return []
+    return [p for _, p in sorted(found)[-2:]]
+
+
+def _read_json(path: Path, notes: list[str]) -> Any:
+    try:
+        raw = read_regular_file(path, MAX_STATE_BYTES, kind="trainer_state")
+    except ServiceError as exc:
+        if exc.code != "trainer_state_not_found":
+            note(notes, f"{path.name} not read: {short(exc.message, 120)}")
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # bad JSON or UTF-8, 4,300+ digit ints, deep nesting
+        note(notes, f"{path.name} is not valid JSON (being written?); skipped.")
+        return None
+
+
+def trainer_state(output_dir: Path, notes: list[str] | None = None) -> dict[str, Any] | None:
+    """The newest trainer_state.json: the output dir's, else the highest checkpoint's."""
+    notes = [] if notes is None else notes
     best: dict[str, Any] | None = None
-    for path in candidates:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+    best_step = -1
+    for folder in (output_dir, *_checkpoints(output_dir)):
+        data = _read_json(folder / TRAINER_STATE, notes)
+        if not isinstance(data, dict):
             continue
-        if isinstance(data, dict) and (
-            best is None or data.get("global_step", 0) >= best.get("global_step", 0)
-        ):
-            best = data
+        step = count(data.get("global_step"))
+        if best is None or (step if step is not None else -1) >= best_step:
+            best, best_step = data, step if step is not None else -1
     return best
 
 
-def _metrics(output_dir: Path) -> tuple[dict[str, Any] | None, float | None]:
-    """Last and first logged metric dicts with a loss from oumi's metrics_rank0000.jsonl."""
+def loss_rows(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dict entries of `log_history` (an odd log_history is no history)."""
+    history = state.get("log_history")
+    return [h for h in history if isinstance(h, dict)] if isinstance(history, list) else []
+
+
+def _metrics(output_dir: Path) -> tuple[dict[str, Any] | None, Any]:
+    """Last logged metric dict with a loss, and the first row's loss, from metrics_rank0000."""
     path = output_dir / METRICS_FILE
-    if not path.exists():
+    text = safe_tail(path, 50).text
+    if not text:
         return None, None
     last: dict[str, Any] | None = None
-    for line in reversed(logs.tail(path, 50, _TAIL_BYTES).text.splitlines()):
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
+    for line in reversed(text.splitlines()):
+        row = _json_line(line)
         if isinstance(row, dict) and "loss" in row:
             last = row
             break
-    first = None
+    first = _json_line(logs.head_line(path))
+    return last, first.get("loss") if isinstance(first, dict) else None
+
+
+def safe_tail(path: Path, lines: int, max_bytes: int = _TAIL_BYTES) -> logs.Tail:
+    """The end of a job-written text file; empty unless it is a regular file that can be read
+    (a FIFO would block the reader, a folder or an I/O error would raise)."""
+    if is_regular(path):
+        try:
+            return logs.tail(path, lines, max_bytes)
+        except OSError:
+            pass
+    return logs.Tail("", 0, 0, False)
+
+
+def _json_line(line: str) -> Any:
     try:
-        first_row = json.loads(logs.head_line(path))
-        first = finite(first_row.get("loss")) if isinstance(first_row, dict) else None
-    except ValueError:
-        pass
-    return last, first
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _hms(h: str | None, m: str | None, s: str | None) -> float:
@@ -101,43 +202,48 @@ def _training_bar(
             kind.append((path.name, match.groups()))
     bars = plain or labelled
     if total_steps:
-        bars = [b for b in bars if int(b[1][1]) == total_steps] or bars
+        bars = [b for b in bars if count(b[1][1]) == total_steps] or bars
     return bars[-1] if bars else ("", None)
 
 
-def parse(
-    output_dir: Path | None, log_paths: list[Path], started_at: float | None, running: bool
-) -> JobProgress | None:
-    prog = JobProgress()
-    if output_dir is not None and output_dir.is_dir():
-        state = trainer_state(output_dir)
-        if state:
-            prog.step = int(state.get("global_step") or 0) or None
-            prog.total_steps = int(state.get("max_steps") or 0) or None
-            prog.epoch = finite(state.get("epoch"))
-            history = [
-                h for h in state.get("log_history") or [] if isinstance(h, dict) and "loss" in h
-            ]
-            if history:
-                prog.loss = finite(history[-1]["loss"])
-                prog.first_loss = finite(history[0]["loss"])
-            prog.sources.append(TRAINER_STATE)
-        last, first = _metrics(output_dir)
-        if last:
-            step = last.get("step") or last.get("global_step")
-            if isinstance(step, int) and step >= (prog.step or 0):
-                prog.step = step
-                prog.loss = finite(last.get("loss"))
-                prog.epoch = finite(last.get("epoch")) or prog.epoch
-            prog.first_loss = first if first is not None else prog.first_loss
-            prog.sources.append(METRICS_FILE)
+def _from_trainer_state(output_dir: Path, prog: JobProgress, notes: list[str]) -> None:
+    state = trainer_state(output_dir, notes)
+    if not state:
+        return
+    prog.step = _field(state, "global_step", TRAINER_STATE, notes, steps=True) or None
+    prog.total_steps = _field(state, "max_steps", TRAINER_STATE, notes, steps=True) or None
+    prog.epoch = _field(state, "epoch", TRAINER_STATE, notes, steps=False)
+    history = [h for h in loss_rows(state) if "loss" in h]
+    if history:
+        prog.loss = _field(history[-1], "loss", TRAINER_STATE, notes, steps=False)
+        prog.first_loss = finite(history[0]["loss"])
+    prog.sources.append(TRAINER_STATE)
+
+
+def _from_metrics(output_dir: Path, prog: JobProgress, notes: list[str]) -> None:
+    last, first = _metrics(output_dir)
+    if not last:
+        return
+    step = count(last.get("step") or last.get("global_step"))
+    if step is not None and step >= (prog.step or 0):
+        prog.step = step
+        prog.loss = _field(last, "loss", METRICS_FILE, notes, steps=False)
+        prog.epoch = finite(last.get("epoch")) or prog.epoch
+    first_loss = finite(first)
+    prog.first_loss = first_loss if first_loss is not None else prog.first_loss
+    prog.sources.append(METRICS_FILE)
+
+
+def _from_logs(log_paths: list[Path], prog: JobProgress) -> float | None:
+    """Step and loss from the logs' progress bars and metric lines; the bar's ETA if any."""
+    texts = [(p, safe_tail(p, 400).text.replace("\r", "\n")) for p in log_paths]
     tqdm_eta: float | None = None
-    texts = [(p, logs.tail(p, 400, _TAIL_BYTES).text.replace("\r", "\n")) for p in log_paths]
     bar_path, bar = _training_bar(texts, prog.total_steps)
     if bar is not None:
         n, total, *_elapsed, eh, em, es = bar
-        if prog.step is None or int(n) >= prog.step:
-            prog.step, prog.total_steps = int(n), int(total)
+        step, total_steps = count(n), count(total)
+        if step is not None and total_steps and (prog.step is None or step >= prog.step):
+            prog.step, prog.total_steps = step, total_steps
             tqdm_eta = _hms(eh, em, es) if es else None
         prog.sources.append(f"{bar_path} progress bar")
     for path, text in texts:
@@ -148,15 +254,29 @@ def parse(
             epochs = _EPOCH.findall(text)
             prog.epoch = finite(epochs[-1]) if epochs else prog.epoch
             prog.sources.append(f"{path.name} metric lines")
-    if not prog.sources:
+    return tqdm_eta
+
+
+def parse(
+    output_dir: Path | None, log_paths: list[Path], started_at: float | None, running: bool
+) -> JobProgress | None:
+    """What the job's own files say of its progress; None when they say nothing yet."""
+    prog = JobProgress()
+    notes: list[str] = []
+    if output_dir is not None and is_folder(output_dir):
+        _from_trainer_state(output_dir, prog, notes)
+        _from_metrics(output_dir, prog, notes)
+    tqdm_eta = _from_logs(log_paths, prog)
+    prog.notes = notes
+    if not prog.sources and not notes:
         return None
     if prog.step is not None and prog.total_steps:
         prog.fraction = round(min(1.0, prog.step / prog.total_steps), 4)
         if running:
             if tqdm_eta is not None:
                 prog.eta_s = tqdm_eta
-            elif started_at and prog.step:
-                rate = (time.time() - started_at) / prog.step
+            elif started_at and prog.step and math.isfinite(started_at):
+                rate = max(0.0, time.time() - started_at) / prog.step
                 prog.eta_s = round(max(0.0, (prog.total_steps - prog.step) * rate), 1)
         else:
             prog.eta_s = 0.0 if prog.fraction >= 1.0 else None
