@@ -24,9 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.safe_read import read_regular_file
 from oumi_mcp_server.preflight.context import get
 
 GB = 1024**3
+_MAX_CONFIG_JSON = 4_000_000
 _KNOWN = {
     "gpt2": 124e6,
     "gpt2-medium": 355e6,
@@ -93,11 +96,11 @@ def _guess_shape(params: float, source: str) -> ModelShape:
 def shape_of(model_name: str, local_dir: Path | None) -> ModelShape | None:
     if local_dir is not None and local_dir.is_dir():
         try:
-            cfg = json.loads((local_dir / "config.json").read_text(encoding="utf-8"))
+            cfg = json.loads(read_regular_file(local_dir / "config.json", _MAX_CONFIG_JSON))
             shape = _shape_from_config(cfg, "config.json") if isinstance(cfg, dict) else None
             if shape:
                 return shape
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError, ServiceError):
             pass
         size = sum(p.stat().st_size for p in local_dir.glob("*.safetensors"))
         if size:

@@ -6,7 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.hf_token import token_source
+from oumi_mcp_server.core.safe_read import read_regular_file
 from oumi_mcp_server.preflight import hub
 from oumi_mcp_server.preflight.context import (
     CheckContext,
@@ -26,6 +28,7 @@ MODEL_KEYS = frozenset(
 LOCAL_ENGINES = frozenset({"NATIVE", "VLLM", "LLAMACPP"})
 _WEIGHT_GLOBS = ("*.safetensors", "pytorch_model*.bin", "model*.bin", "*.pt", "*.gguf")
 _INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+_MAX_INDEX_BYTES = 16_000_000
 _TOKENIZER_FILES = (
     "tokenizer.json",
     "tokenizer.model",
@@ -85,9 +88,11 @@ def inspect_model_dir(folder: Path, *, needs_tokenizer: bool) -> list[str]:
     if index is not None:
         try:
             shards = set(
-                json.loads(index.read_text(encoding="utf-8")).get("weight_map", {}).values()
+                json.loads(read_regular_file(index, _MAX_INDEX_BYTES))
+                .get("weight_map", {})
+                .values()
             )
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError, ServiceError):
             shards = set()
         lost = sorted(s for s in shards if not (folder / s).is_file())
         if lost:

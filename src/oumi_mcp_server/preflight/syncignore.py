@@ -10,15 +10,16 @@ from __future__ import annotations
 import fnmatch
 from pathlib import Path
 
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.safe_read import read_regular_file
+
 _MAX_IGNORE_BYTES = 256_000
 
 
 def _patterns(ignore_file: Path) -> list[str]:
-    try:
-        if ignore_file.stat().st_size > _MAX_IGNORE_BYTES:
-            return []
-        text = ignore_file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    try:  # a regular file only: a FIFO named .gitignore must not hang the check
+        text = read_regular_file(ignore_file, _MAX_IGNORE_BYTES).decode("utf-8", "replace")
+    except ServiceError:
         return []
     return [ln.rstrip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
