@@ -136,6 +136,16 @@ class LocalBackend:
             return state
         recovered = local_status.recovered_exit(run_dir, state)
         if recovered is None:
+            if local_status.never_started(run_dir, state):
+                state = runfolder.update_state(
+                    run_dir,
+                    phase=LocalPhase.QUEUED,
+                    supervisor_pid=None,
+                    supervisor_start_time=None,
+                )
+                with queue.locked(self.root):
+                    queue.release_slot(self.root, rec.id)
+                queue.enqueue(self.root, rec.id)
             return state
         return runfolder.update_state(
             run_dir,

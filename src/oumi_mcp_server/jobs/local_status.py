@@ -8,6 +8,7 @@ outcomes and recovering from dead supervisors is `reconcile`'s work (see `local_
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 from oumi_mcp_server.jobs import cancel_request, logs, procinfo, queue, runfolder, waiter
@@ -69,6 +70,24 @@ def recovered_exit(run_dir: Path, state: RunState) -> RunState | None:
         "Recovered from the job's own exit record: its supervisor was killed before recording it."
     )
     return out
+
+
+STARTING_GRACE_S = 10.0
+"""A supervisor dead this long after taking a job, with no trace of the job, never started it."""
+
+
+def never_started(run_dir: Path, state: RunState) -> bool:
+    """The supervisor died between taking the job and starting it: no process carries the job's
+    id, no exit record, and long enough ago that a process being exec'd would carry it by now.
+    Only then may the job go back in line without ever running twice."""
+    return (
+        state.phase is LocalPhase.STARTING
+        and state.pid is None
+        and time.time() - (state.dispatched_at or 0.0) > STARTING_GRACE_S
+        and not queue.lock_is_held(run_dir / runfolder.SUPERVISOR_LOCK)
+        and not (run_dir / waiter.EXIT).exists()
+        and not procinfo.marked(run_dir.name)
+    )
 
 
 def signal_name(code: int) -> str:
@@ -134,6 +153,13 @@ def resolve(rec: JobRecord) -> Resolved:
     recovered = recovered_exit(run_dir, state)
     if recovered is not None:
         return _exited(recovered, run_dir)
+    if never_started(run_dir, state):
+        return Resolved(
+            JobState.QUEUED,
+            "run folder",
+            reason="Its supervisor died before "
+            "starting it; the next reconcile puts it back in line.",
+        )
     return Resolved(
         JobState.LOST,
         "process table",
