@@ -27,3 +27,23 @@ def write_text_atomic(path: Path, text: str, *, mode: int = 0o600, fsync: bool =
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def create_once(path: Path, data: bytes, *, mode: int = 0o600) -> bool:
+    """Create `path` holding `data` unless it exists; True when this call created it.
+
+    Written beside it, then hard-linked into place: concurrent creators agree on one content (the
+    first link wins) and no reader ever sees a partial file.
+    """
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        tmp.chmod(mode)
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
