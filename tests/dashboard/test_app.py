@@ -15,13 +15,17 @@ from starlette.testclient import TestClient
 
 from dashboard.test_loss import write_trainer_state
 from jobs.jobhelpers import wait_until
+from oumi_mcp_server.core.http_token import HttpToken
 from oumi_mcp_server.dashboard import app as dashboard_app
 from oumi_mcp_server.jobs.record import JobRecord
 from oumi_mcp_server.jobs.service import JobService
+from oumi_mcp_server.server.http_guard import COOKIE
 from oumi_mcp_server.wiring import job_service as get_service
 
 PY = sys.executable
 BASE = "http://127.0.0.1:8766"
+TOKEN = HttpToken("dashboard-test-token-" + "0" * 24, "/state/http.token")
+AUTH = {"Authorization": f"Bearer {TOKEN.value}"}
 PRINTS = (
     "import sys\n"
     "for i in range(3000): print(f'line {i:04d} ' + 'x' * 80)\n"
@@ -32,7 +36,7 @@ PRINTS = (
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    with TestClient(dashboard_app.build_app(), base_url=BASE) as c:
+    with TestClient(dashboard_app.build_app(token=TOKEN), base_url=BASE, headers=AUTH) as c:
         yield c
 
 
@@ -199,6 +203,51 @@ def test_service_calls_run_off_the_event_loop(jobs: tuple[JobRecord, JobRecord])
         f"/api/jobs/{done.id}/logs",
         f"/api/jobs/{done.id}/loss",
     ]
-    with TestClient(dashboard_app.build_app(service=service), base_url=BASE) as c:
+    app = dashboard_app.build_app(service=service, token=TOKEN)
+    with TestClient(app, base_url=BASE, headers=AUTH) as c:
         assert all(c.get(p).status_code == 200 for p in paths)
     assert len(on_loop) == len(paths) and not any(on_loop)
+
+
+def test_origin_with_another_scheme_or_port_is_refused(client: TestClient) -> None:
+    for origin in ("https://127.0.0.1:8766", "http://127.0.0.1:8767", "http://localhost", "null"):
+        resp = client.get("/api/jobs", headers={"Origin": origin})
+        assert resp.status_code == 403, origin
+    assert client.get("/api/jobs", headers={"Origin": "http://localhost:8766"}).status_code == 200
+
+
+def test_without_the_token_pages_and_api_get_a_401_that_says_how() -> None:
+    with TestClient(dashboard_app.build_app(token=TOKEN), base_url=BASE) as anonymous:
+        for path in ("/", "/jobs/train-x", "/api/jobs", "/api/jobs/train-x/logs"):
+            resp = anonymous.get(path)
+            assert resp.status_code == 401, path
+            fix = resp.json()["error"]["fix"]
+            assert "?token=" in fix and "the file /state/http.token" in fix
+        wrong = anonymous.get("/", params={"token": "wrong"}, follow_redirects=False)
+        assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
+        for cookie in ("0" * 64, TOKEN.value, HttpToken("e" * 40, "x").cookie_value()):
+            anonymous.cookies.set(COOKIE, cookie)
+            assert anonymous.get("/api/jobs").status_code == 401, cookie
+        anonymous.cookies.clear()
+
+
+def test_a_browser_logs_in_once_with_the_token_in_the_url() -> None:
+    app = dashboard_app.build_app(token=TOKEN)
+    with TestClient(app, base_url=BASE, follow_redirects=False) as browser:
+        login = browser.get("/jobs/train-x", params={"stream": "stderr", "token": TOKEN.value})
+        assert login.status_code == 303
+        assert login.headers["location"] == "/jobs/train-x?stream=stderr"  # token gone
+        cookie = login.headers["set-cookie"]
+        assert cookie.startswith(f"{COOKIE}={TOKEN.cookie_value()};")
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+        assert TOKEN.value not in cookie
+        assert browser.get("/").status_code == 200  # the cookie stands in for the token
+        assert browser.get("/api/jobs").status_code == 200
+
+
+def test_the_login_redirect_stays_on_the_dashboard() -> None:
+    from oumi_mcp_server.server.http_guard import _same_place_without_token
+
+    for raw in (b"//evil.example/x", b"/\\evil.example/x", b"///evil.example/x"):
+        scope = {"raw_path": raw, "path": raw.decode(), "query_string": b"token=t&a=1&token=u"}
+        assert _same_place_without_token(scope) == "/" + raw.decode().lstrip("/\\") + "?a=1"

@@ -1,5 +1,5 @@
-"""The page in a real headless Chromium: its script runs under the CSP and polling swaps in
-fresh state (skipped where Chromium is not installed)."""
+"""The page in a real headless Chromium: it logs in with the token in the URL, its script runs
+under the CSP and polling (with the cookie) swaps in fresh state (skipped without Chromium)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from jobs.jobhelpers import wait_until
+from oumi_mcp_server.core.http_token import HttpToken
 from oumi_mcp_server.dashboard.app import build_app
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.wiring import job_service as get_service
@@ -45,9 +46,10 @@ def test_polling_shows_the_job_finishing(tmp_path: Path) -> None:
         return svc
 
     port = free_port()
+    token = HttpToken("browser-test-token-" + "0" * 24, "/state/http.token")
     server = uvicorn.Server(
         uvicorn.Config(
-            build_app(service=service),
+            build_app(service=service, token=token),
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -66,7 +68,7 @@ def test_polling_shows_the_job_finishing(tmp_path: Path) -> None:
                 "--disable-gpu",
                 "--virtual-time-budget=8000",
                 "--dump-dom",
-                f"http://127.0.0.1:{port}/jobs/{rec.id}",
+                f"http://127.0.0.1:{port}/jobs/{rec.id}?token={token.value}",  # logs in once
             ],
             capture_output=True,
             text=True,

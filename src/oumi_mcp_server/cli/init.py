@@ -1,4 +1,9 @@
-"""`oumi-mcp-server init CLIENT`: add this server to an MCP client's config, keeping the rest."""
+"""`oumi-mcp-server init CLIENT`: add this server to an MCP client's config, keeping the rest.
+
+By default the client starts the server over stdio (no token: the client owns the pipe). With
+`--http` it connects to a running `serve --http` and the entry carries the bearer token as an
+`Authorization` header, so the file is kept private (0600).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
+from oumi_mcp_server.cli import token_options as tokens
 from oumi_mcp_server.core.atomic import write_text_atomic
+from oumi_mcp_server.core.http_token import HttpToken
 from oumi_mcp_server.core.redact import is_secret_name
 from oumi_mcp_server.core.scripts import RUN_SERVER_CLI, SERVER_SCRIPT, find_script
+from oumi_mcp_server.server.http_guard import is_loopback
 
 
 @dataclass(frozen=True)
@@ -23,15 +32,18 @@ class ClientKind:
     name: str
     servers_key: str
     project_file: str | None  # relative to the project; None: a per-user file
-    wants_type: bool  # the entry carries "type": "stdio"
+    wants_type: bool  # the entry carries "type": "stdio" / "http"
+    http: bool  # its config file can name a streamable HTTP server (url + headers)
 
 
 CLIENTS = {
-    "claude-code": ClientKind("claude-code", "mcpServers", ".mcp.json", True),
-    "cursor": ClientKind("cursor", "mcpServers", ".cursor/mcp.json", False),
-    "claude-desktop": ClientKind("claude-desktop", "mcpServers", None, False),
-    "vscode": ClientKind("vscode", "servers", ".vscode/mcp.json", True),
+    "claude-code": ClientKind("claude-code", "mcpServers", ".mcp.json", True, True),
+    "cursor": ClientKind("cursor", "mcpServers", ".cursor/mcp.json", False, True),
+    # Claude Desktop's file only starts local servers; remote ones go through its Connectors UI.
+    "claude-desktop": ClientKind("claude-desktop", "mcpServers", None, False, False),
+    "vscode": ClientKind("vscode", "servers", ".vscode/mcp.json", True, True),
 }
+DEFAULT_HTTP_URL = "http://127.0.0.1:8765/mcp"
 
 
 def claude_desktop_config_path() -> Path:
@@ -74,6 +86,31 @@ def server_entry(client: ClientKind, env: dict[str, str]) -> dict[str, Any]:
     return entry
 
 
+def http_entry(client: ClientKind, url: str, token: HttpToken) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": "http"} if client.wants_type else {}
+    entry.update({"url": url, "headers": {"Authorization": f"Bearer {token.value}"}})
+    return entry
+
+
+def _check_url(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        ok = False
+    if not ok:
+        raise click.BadParameter(
+            f"{url[:80]!r} is not an http(s)://host:port/path URL.", param_hint="--url"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        click.echo(
+            f"Warning: {parts.hostname} is not this machine and http:// is not encrypted: the "
+            "token would cross the network in clear text. Prefer an SSH tunnel to 127.0.0.1.",
+            err=True,
+        )
+    return url
+
+
 def merged_config(
     path: Path, client: ClientKind, name: str, entry: dict[str, Any]
 ) -> tuple[dict[str, Any], str]:
@@ -103,10 +140,11 @@ def merged_config(
     return config, action
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """A client reading its config meanwhile sees the old file or ours; its mode is kept."""
+def write_atomically(path: Path, text: str, private: bool = False) -> None:
+    """A client reading its config meanwhile sees the old file or ours; its mode is kept, unless
+    it now holds a secret (`private`: 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+    mode = path.stat().st_mode & 0o777 if path.exists() and not private else 0o600
     write_text_atomic(path, text, mode=mode)
 
 
@@ -143,17 +181,71 @@ def _parse_env(pairs: tuple[str, ...]) -> dict[str, str]:
     metavar="KEY=VALUE",
     help="Environment for the server, e.g. OUMI_MCP_CONFIGS_DIR=/data/configs.",
 )
+@click.option(
+    "--http",
+    "use_http",
+    is_flag=True,
+    help="Connect to a running `serve --http` (with its bearer token) instead of starting one.",
+)
+@click.option("--url", default=None, help=f"With --http: the server's URL [{DEFAULT_HTTP_URL}].")
+@tokens.token_options
 @click.option("--dry-run", is_flag=True, help="Print the resulting file; write nothing.")
-def init(client: str, project: Path, name: str, env_pairs: tuple[str, ...], dry_run: bool) -> None:
+def init(
+    client: str,
+    project: Path,
+    name: str,
+    env_pairs: tuple[str, ...],
+    use_http: bool,
+    url: str | None,
+    token_file: Path | None,
+    dry_run: bool,
+) -> None:
     """Add this server to CLIENT's MCP config (merged: other servers are kept)."""
     kind = CLIENTS[client]
     path = config_path(kind, project.expanduser().absolute())
-    config, action = merged_config(path, kind, name, server_entry(kind, _parse_env(env_pairs)))
+    token = _http_token(kind, env_pairs, use_http, url, token_file)
+    if token is None:
+        entry = server_entry(kind, _parse_env(env_pairs))
+    else:
+        entry = http_entry(kind, _check_url(url or DEFAULT_HTTP_URL), token)
+    config, action = merged_config(path, kind, name, entry)
     text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
     if dry_run:
         click.echo(f"# {path} ({action}; dry run, nothing written)", err=True)
-        click.echo(text, nl=False)
+        shown = text.replace(token.value, f"<the token in {token.where}>") if token else text
+        click.echo(shown, nl=False)
         return
     if action != "unchanged":
-        write_atomically(path, text)
+        write_atomically(path, text, private=token is not None)
     click.echo(f"{action.capitalize()} server {name!r} in {path}. Restart {client} to load it.")
+    if token is not None:
+        click.echo(
+            f"{path} holds the server's bearer token (mode 0600): keep it out of version control.",
+            err=True,
+        )
+
+
+def _http_token(
+    kind: ClientKind,
+    env_pairs: tuple[str, ...],
+    use_http: bool,
+    url: str | None,
+    token_file: Path | None,
+) -> HttpToken | None:
+    """The token an HTTP entry carries; None for a stdio entry (which needs none)."""
+    if not use_http:
+        if url is not None or token_file is not None:
+            raise click.UsageError("--url and --token-file go with --http.")
+        return None
+    if not kind.http:
+        raise click.UsageError(
+            f"{kind.name}'s config file only starts local (stdio) servers. Run `oumi-mcp-server "
+            f"init {kind.name}` without --http (stdio needs no token), or add the URL as a "
+            "custom connector in its settings."
+        )
+    if env_pairs:
+        raise click.UsageError(
+            "--env sets the environment of a server the client starts; with --http it connects "
+            "to a running one: set the environment where you run `serve --http`."
+        )
+    return tokens.load(token_file)

@@ -4,7 +4,8 @@ Routes: `/` (jobs table), `/jobs/{id}` (status, loss curve, log tail; `?stream=s
 each with `?fragment=1` for the page's polling; `/api/jobs`, `/api/jobs/{id}`,
 `/api/jobs/{id}/logs`, `/api/jobs/{id}/loss`. Nothing here launches or cancels: those need the
 person's consent through the assistant. Every service call runs off the event loop, and
-`build_app` wraps everything in the HTTP transport's Host/Origin guard.
+`build_app` wraps everything in the HTTP transport's Host/Origin guard and bearer token (a
+browser logs in once with `?token=`, then holds a cookie).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from starlette.types import ASGIApp
 
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.http_token import HttpToken
+from oumi_mcp_server.core.http_token import load as load_token
 from oumi_mcp_server.dashboard import render
 from oumi_mcp_server.dashboard.loss import LossSeries, loss_series
 from oumi_mcp_server.dashboard.views import FinalViews
@@ -205,11 +208,16 @@ def _html(request: Request, title: str, fragment: str) -> HTMLResponse:
 
 
 def allowed_hosts(bind: str) -> tuple[str, ...]:
-    """As for the MCP HTTP transport, but never "any Host": the dashboard has no bearer token."""
+    """As for the MCP HTTP transport, but never "any Host": the dashboard binds loopback only."""
     return allowed_hosts_for(bind) or LOOPBACK_HOSTS
 
 
-def build_app(bind: str = "127.0.0.1", service: Service = job_service) -> ASGIApp:
-    """The guarded ASGI app; `service` is looked up per request (tests switch state dirs)."""
+def build_app(
+    bind: str = "127.0.0.1", service: Service = job_service, token: HttpToken | None = None
+) -> ASGIApp:
+    """The guarded ASGI app; `service` is looked up per request (tests switch state dirs);
+    `token` defaults to the one `serve --http` uses (OUMI_MCP_TOKEN or the state folder's)."""
     app = Starlette(routes=build_routes(service), exception_handlers={HTTPException: _http_error})
-    return HttpGuard(app, allowed_hosts=allowed_hosts(bind))
+    return HttpGuard(
+        app, token=token or load_token(), allowed_hosts=allowed_hosts(bind), browser_login=True
+    )
