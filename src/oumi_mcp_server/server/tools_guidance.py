@@ -2,15 +2,66 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.prompts import Prompt
 from mcp.server.mcpserver.resources import FunctionResource
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
+from pydantic import Field
 
 from oumi_mcp_server.core.blocking import run_blocking
+from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.guidance.loader import list_guides, read_guide
 
 INDEX_URI = "guidance://index"
+_SHOWN_NAMES = 5
+_NAME_CHARS = 40
+MAX_ARGUMENT_CHARS = 1_000  # the answer stays under 8 KB with the longest guide
+
+
+class CheckedPrompt(Prompt):
+    """A prompt whose missing, empty, unknown or oversized arguments get a structured error
+    naming them (the SDK answers each with a bare "Internal server error")."""
+
+    async def render(self, arguments: dict[str, Any] | None, context: Context[Any, Any]) -> Any:
+        check_arguments(self, arguments or {})
+        return await super().render(arguments, context)
+
+
+def check_arguments(prompt: Prompt, arguments: Mapping[str, object]) -> None:
+    """Raise an INVALID_PARAMS error whose message is `{"error": {code, message, fix}}` JSON."""
+    known = {a.name: a for a in prompt.arguments or []}
+    missing = [
+        n for n, a in known.items() if a.required and not str(arguments.get(n) or "").strip()
+    ]
+    unknown = [n[:_NAME_CHARS] for n in arguments if n not in known][:_SHOWN_NAMES]
+    too_long = [n for n in known if len(str(arguments.get(n) or "")) > MAX_ARGUMENT_CHARS]
+    if not missing and not unknown and not too_long:
+        return
+    usage = "; ".join(
+        f"{n} ({'required' if a.required else 'optional'}): {a.description}"
+        for n, a in known.items()
+    )
+    if missing:
+        code, message = (
+            "missing_prompt_argument",
+            f"Prompt {prompt.name} needs {', '.join(missing)} (missing or empty).",
+        )
+    elif unknown:
+        code, message = (
+            "unknown_prompt_argument",
+            f"Prompt {prompt.name} takes no argument named {', '.join(map(repr, unknown))}.",
+        )
+    else:
+        code, message = (
+            "prompt_argument_too_long",
+            f"Prompt {prompt.name}: {', '.join(too_long)} over {MAX_ARGUMENT_CHARS} characters.",
+        )
+    error = ServiceError(code, message, f"Pass its arguments as strings: {usage}.")
+    raise MCPError(INVALID_PARAMS, error.to_json(), {"prompt": prompt.name})
 
 
 def _reader(name: str) -> Callable[[], Awaitable[str]]:
@@ -48,8 +99,11 @@ def register(app: MCPServer) -> None:
         """Which guide covers what; start with guidance://workflow."""
         return guidance_index()
 
-    @app.prompt(name="fine_tune", title="Fine-tune a model with Oumi")
-    def fine_tune(goal: str, base_model: str = "", data: str = "") -> str:
+    def fine_tune(
+        goal: Annotated[str, Field(description="what the tuned model should do")],
+        base_model: Annotated[str, Field(description="model to start from")] = "",
+        data: Annotated[str, Field(description="dataset path or name")] = "",
+    ) -> str:
         """Start the fine-tuning loop for a goal, following the workflow guide."""
         facts = [f"Goal: {goal}"]
         if base_model:
@@ -62,10 +116,20 @@ def register(app: MCPServer) -> None:
             + read_guide("workflow")
         )
 
-    @app.prompt(name="wrap_up_run", title="Finish a training run safely")
-    def wrap_up_run(job_id: str) -> str:
+    def wrap_up_run(job_id: Annotated[str, Field(description="the finished job's id")]) -> str:
         """Check a finished job, bring its outputs home, then stop paying for its cluster."""
         return (
             f"Job {job_id} should be finished. Wrap it up following this guide, and ask me "
             "before stopping or tearing down anything:\n\n" + read_guide("post_training")
         )
+
+    app.add_prompt(
+        CheckedPrompt.from_function(
+            fine_tune, name="fine_tune", title="Fine-tune a model with Oumi"
+        )
+    )
+    app.add_prompt(
+        CheckedPrompt.from_function(
+            wrap_up_run, name="wrap_up_run", title="Finish a training run safely"
+        )
+    )
