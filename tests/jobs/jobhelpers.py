@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from oumi_mcp_server.jobs.commands import OUMI_BIN_ENV
+from oumi_mcp_server.jobs.env_policy import ALLOWED_ENV
 from oumi_mcp_server.jobs.plan import PREFLIGHT_ENV
 
 FAKE_OUMI = """#!{python}
@@ -61,6 +62,7 @@ def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     write_config(proj)
     monkeypatch.setenv(OUMI_BIN_ENV, str(write_fake_oumi(tmp_path)))
     monkeypatch.setenv(PREFLIGHT_ENV, "off")
+    monkeypatch.setenv(ALLOWED_ENV, "FAKE_*")  # the stand-in oumi's knobs
     return proj
 
 

@@ -38,7 +38,7 @@ def test_overrides_become_separate_argv_elements() -> None:
         {
             "training.max_steps": 10,
             "training.learning_rate": 1e-4,
-            "model.trust_remote_code": True,
+            "training.use_peft": True,
             "data.train.datasets.0.dataset_name": "my data",
             "training.seed": None,
             "training.lr": "-0.5",
@@ -49,7 +49,7 @@ def test_overrides_become_separate_argv_elements() -> None:
         "10",
         "--training.learning_rate",
         "0.0001",
-        "--model.trust_remote_code",
+        "--training.use_peft",
         "true",
         "--data.train.datasets.0.dataset_name",
         "my data",

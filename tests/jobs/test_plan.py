@@ -27,7 +27,7 @@ def test_plan_shows_what_will_run(project: Path) -> None:
             project,
             overrides={"training.max_steps": 3},
             job_name="my-run_1.a",
-            envs={"HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz0123", "MY_FLAG": "1"},
+            envs={"HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz0123", "WANDB_MODE": "offline"},
         )
     )
     p = built.plan
@@ -37,7 +37,7 @@ def test_plan_shows_what_will_run(project: Path) -> None:
         and p.output_dir == str(project / "out")
         and p.job_name == "my-run_1.a"
     )
-    assert p.env["HF_TOKEN"] == "<redacted>" and p.env["MY_FLAG"] == "1"
+    assert p.env["HF_TOKEN"] == "<redacted>" and p.env["WANDB_MODE"] == "offline"
     assert "hf_abc" not in p.model_dump_json()
     assert built.env["HF_TOKEN"].startswith("hf_")  # the job still gets the real value
     assert built.model == "tiny-model" and "skipped" in p.preflight
@@ -52,7 +52,7 @@ def test_binding_changes_with_anything_that_runs(project: Path) -> None:
     base = binding(build_plan(_req(project)))
     assert base == binding(build_plan(_req(project)))
     assert base != binding(build_plan(_req(project, overrides={"training.max_steps": 2})))
-    assert base != binding(build_plan(_req(project, envs={"A": "1"})))
+    assert base != binding(build_plan(_req(project, envs={"WANDB_MODE": "offline"})))
     (project / "train.yaml").write_text((project / "train.yaml").read_text() + "# edited\n")
     assert base != binding(build_plan(_req(project)))
 
@@ -113,3 +113,63 @@ def test_an_alias_bomb_config_is_refused_without_expanding(project: Path) -> Non
     with pytest.raises(ServiceError) as err:
         build_plan(_req(project, config="bomb.yaml"), preflight=False)
     assert err.value.code == "bad_config" and "alias" in err.value.message.lower()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PYTHONPATH",
+        "PYTHONSTARTUP",
+        "PYTHONHOME",
+        "PYTHONWARNINGS",
+        "PYTHONUSERBASE",
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "DYLD_INSERT_LIBRARIES",
+        "PATH",
+        "HOME",
+        "BASH_ENV",
+        "ENV",
+        "SHELL",
+        "IFS",
+        "PERL5LIB",
+        "PERL5OPT",
+        "NODE_OPTIONS",
+        "RUBYOPT",
+        "JAVA_TOOL_OPTIONS",
+        "GCONV_PATH",
+        "GLIBC_TUNABLES",
+        "BASH_FUNC_x%%",
+        "HF_MODULES_CACHE",
+        "TRITON_CACHE_DIR",
+        "MY_OWN_THING",
+    ],
+)
+def test_envs_that_change_what_runs_are_refused_naming_them(project: Path, name: str) -> None:
+    with pytest.raises(ServiceError) as err:
+        build_plan(_req(project, envs={name: "/tmp/anything"}))
+    assert err.value.code in ("env_not_allowed", "bad_env"), err.value
+    assert name[:60] in err.value.message or err.value.code == "bad_env"
+
+
+def test_the_person_can_allow_their_own_variables_but_never_a_loader_one(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUMI_MCP_ALLOWED_ENVS", "MY_APP_*,PYTHONPATH")
+    assert build_plan(_req(project, envs={"MY_APP_MODE": "x"})).env["MY_APP_MODE"] == "x"
+    with pytest.raises(ServiceError) as err:
+        build_plan(_req(project, envs={"PYTHONPATH": "/tmp/evil"}))
+    assert err.value.code == "env_not_allowed" and "changes what runs" in err.value.message
+
+
+def test_the_plan_shows_a_hash_like_value_in_full(project: Path) -> None:
+    """Redaction is by name: a 40-character hash folder is shown, so the person sees it."""
+    folder = "/tmp/" + "0123456789abcdef" * 2 + "01234567"
+    plan = build_plan(_req(project, envs={"HF_HUB_CACHE": folder})).plan
+    assert plan.env["HF_HUB_CACHE"] == folder
+
+
+def test_trust_remote_code_is_config_only(project: Path) -> None:
+    with pytest.raises(ServiceError) as err:
+        build_plan(_req(project, overrides={"model.trust_remote_code": True}))
+    assert err.value.code == "override_not_allowed"

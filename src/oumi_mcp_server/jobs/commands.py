@@ -25,6 +25,8 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\d+))*$")
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f;|&`$<>]")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 OverrideValue = str | int | float | bool | None
+CONFIG_ONLY_KEYS = frozenset({"trust_remote_code"})
+"""Keys that change what code runs: accepted in a config file, never as a one-off override."""
 
 
 def canonical_command(command: str) -> str:
@@ -94,6 +96,12 @@ def override_args(overrides: Mapping[str, OverrideValue] | None) -> list[str]:
                 "bad_override",
                 f"Override key {key[:80]!r} is not a dotted config path.",
                 "Use keys like 'training.max_steps' or 'model.model_name'.",
+            )
+        if bare.rsplit(".", 1)[-1] in CONFIG_ONLY_KEYS:
+            raise ServiceError(
+                "override_not_allowed",
+                f"Override {bare!r} lets the job run code from the model's repository.",
+                "Set it in the config file, where the person approving the plan reads it.",
             )
         args += [f"--{bare}", _format_value(bare, value)]
     return args

@@ -22,7 +22,7 @@ from typing import Any
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.redact import redact_env
 from oumi_mcp_server.core.workspace import require_client_cwd
-from oumi_mcp_server.jobs import commands
+from oumi_mcp_server.jobs import commands, env_policy
 from oumi_mcp_server.jobs.models import LaunchPlan
 from oumi_mcp_server.jobs.record import LAUNCHER_BACKEND, LOCAL_BACKEND
 from oumi_mcp_server.preflight.loading import (
@@ -185,6 +185,7 @@ def build_plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
     command = commands.canonical_command(req.command)
     name = validate_job_name(req.job_name)
     user_env = validate_envs(req.envs)
+    env_policy.check(user_env)
     overrides = dict(req.overrides or {})
     cwd = require_client_cwd(req.client_cwd)
     argv = commands.build_argv(command, "CONFIG", overrides, req.nproc)  # validates first
