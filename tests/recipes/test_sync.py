@@ -3,12 +3,17 @@ background thread, CLI. No test reaches GitHub."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import io
 import json
+import os
+import re
 import socket
 import tarfile
 import threading
 import urllib.error
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -154,11 +159,13 @@ def test_sync_tool_never_blocks_on_a_slow_download(monkeypatch: pytest.MonkeyPat
         return io.BytesIO(archive)
 
     source.BACKGROUND.opener = slow
+    monkeypatch.setattr(service, "FIRST_ANSWER_WAIT_S", 0.05)
     answer = service.sync(wait_s=0.05)
-    assert answer.state == "running"
+    assert answer.state == "running" and "being downloaded" in answer.message
     with pytest.raises(ServiceError) as info:
         service.search("llama")
-    assert info.value.code == "no_recipes" and "running" in info.value.message
+    assert info.value.code == "no_recipes" and info.value.details["state"] == "downloading"
+    assert "no answer so far" in info.value.message
     release.set()
     done = service.sync(wait_s=30.0)
     assert done.state in ("synced", "up_to_date") and done.files == 2
@@ -175,6 +182,7 @@ def test_missing_catalog_starts_a_background_download(monkeypatch: pytest.Monkey
         return io.BytesIO(archive)
 
     source.BACKGROUND.opener = gated
+    monkeypatch.setattr(service, "FIRST_ANSWER_WAIT_S", 0.05)
     with pytest.raises(ServiceError) as info:
         service.search("llama")
     assert info.value.code == "no_recipes" and source.BACKGROUND.running()
@@ -231,3 +239,152 @@ def test_cache_older_than_the_ttl_is_served_while_refreshed_in_background(
     refreshed = source.resolve_source().root
     assert refreshed is not None and refreshed != Path(first.directory or "")
     assert len(server.urls) == 2
+
+
+# --- first run offline: every surface says what is true at that moment, in the same words ---
+
+WHEN = re.compile(r"just now|[\d.]+ (?:s|min|h) ago")
+
+
+def same_words(text: str) -> str:
+    """`text` with its "N s ago" left out: two surfaces asked a moment apart say the same."""
+    return WHEN.sub("<when>", text)
+
+
+def doctor_recipes() -> dict[str, str]:
+    report = json.loads(CliRunner().invoke(cli, ["doctor", "--json"]).output)
+    return next(check for check in report["checks"] if check["name"] == "recipes")
+
+
+@pytest.fixture
+def auto_sync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first run: no recipe folder, no cache, automatic download on (the server default)."""
+    monkeypatch.setenv(source.AUTO_SYNC_ENV, "1")
+
+
+@pytest.fixture
+def not_found_server(tmp_path: Path) -> Iterator[str]:
+    """A real local HTTP server answering 404 for every archive (an empty folder), stopped after."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(empty))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{{ref}}.tar.gz"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def _first_search_error() -> ServiceError:
+    with pytest.raises(ServiceError) as info:
+        service.search("llama")
+    return info.value
+
+
+@pytest.mark.usefixtures("auto_sync")
+def test_first_search_offline_says_the_download_failed_and_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refused connection fails within milliseconds: the first answer says so, not "running"."""
+    monkeypatch.setenv(sync.ARCHIVE_URL_ENV, f"http://127.0.0.1:{_closed_port()}/{{ref}}.tar.gz")
+    error = _first_search_error()
+    assert error.code == "no_recipes" and error.details["state"] == "failed"
+    assert "last download failed" in error.message and "refused" in error.message.lower()
+    assert "running" not in error.message and "retry in a minute" not in error.message.lower()
+    assert source.CONFIGS_DIR_ENV in error.fix and "oumi-mcp-server sync-configs" in error.fix
+    status = source.recipe_status()
+    assert (status.state, status.fix) == ("failed", error.fix)
+    assert same_words(status.message) == same_words(error.message)
+    doctor = doctor_recipes()  # reads the attempt record the server's download left
+    assert doctor["status"] == "warn" and doctor["fix"] == error.fix
+    assert same_words(doctor["detail"]) == same_words(error.message)
+    again = service.sync(wait_s=30.0)  # the tool says it the same way, fix included
+    assert again.state == "failed" and same_words(error.message) in same_words(again.message)
+
+
+@pytest.mark.usefixtures("auto_sync")
+def test_first_search_against_a_404_names_both_refs(
+    not_found_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(sync.ARCHIVE_URL_ENV, not_found_server)
+    error = _first_search_error()
+    assert error.details["state"] == "failed"
+    assert error.message.count("HTTP Error 404") == 2
+    assert "refs/tags/v0.9" in error.message and "refs/heads/main" in error.message
+    assert same_words(doctor_recipes()["detail"]) == same_words(error.message)
+
+
+@pytest.mark.usefixtures("auto_sync")
+def test_a_download_still_trying_says_so_with_what_arrived(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While bytes arrive the answer says how many; it never claims a failure or a finish."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"\x1f\x8b\x08")  # the start of a gzip stream, then nothing yet
+    source.BACKGROUND.opener = lambda url, timeout: os.fdopen(read_end, "rb")
+    monkeypatch.setattr(service, "FIRST_ANSWER_WAIT_S", 0.05)
+    error = _first_search_error()
+    status = source.recipe_status()
+    for _ in range(1000):  # the thread reads the 3 bytes soon after it starts
+        if "received" in status.message:
+            break
+        threading.Event().wait(0.01)
+        status = source.recipe_status()
+    assert error.details["state"] == status.state == "downloading"
+    assert "being downloaded from https://github.com/oumi-ai/oumi/archive/" in status.message
+    assert "0.0 KB received" in status.message and "Retry in a minute" in status.fix
+    os.close(write_end)  # the download ends: a truncated archive
+    assert source.BACKGROUND.wait(30) is not None
+    assert source.recipe_status().state == "failed"
+
+
+def test_another_process_downloading_or_gone_is_told_apart() -> None:
+    """The attempt record speaks for other processes: alive and downloading, or died mid-way."""
+    progress = sync.SyncProgress(url="https://example.invalid/{ref}.tar.gz")
+    sync.record_attempt("running", progress)
+    record = json.loads((sync.sync_root() / sync.ATTEMPT_FILE).read_text())
+    assert record["pid"] == os.getpid()
+    status = source.recipe_status()
+    assert status.state == "downloading" and f"Process {os.getpid()} is" in status.message
+    assert same_words(doctor_recipes()["detail"]) == same_words(status.message)
+    record["pid"] = 2**22 + 12345  # above pid_max: no such process
+    (sync.sync_root() / sync.ATTEMPT_FILE).write_text(json.dumps(record))
+    gone = source.recipe_status()
+    assert gone.state == "failed" and "ended before it finished" in gone.message
+    record.update(pid="x", started_ts=[1], state="running")  # hand-edited junk: no crash
+    (sync.sync_root() / sync.ATTEMPT_FILE).write_text(json.dumps(record))
+    assert source.recipe_status().state == "failed"
+
+
+def test_never_tried_and_auto_sync_off_are_said_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(source.AUTO_SYNC_ENV, "0")
+    off = source.recipe_status()
+    assert off.state == "not_downloaded" and f"{source.AUTO_SYNC_ENV}=0" in off.message
+    monkeypatch.setenv(source.AUTO_SYNC_ENV, "1")
+    on = source.recipe_status()
+    assert "when a recipe tool is first used" in on.message
+    assert doctor_recipes()["detail"] == on.message
+
+
+def test_a_failed_refresh_keeps_the_cache_and_says_so() -> None:
+    sync.sync_configs(opener=FakeServer({"refs/tags/v0.9": fake_archive(RECIPES)}))
+    failed = sync.sync_configs(force=True, opener=FakeServer({}))
+    assert failed.state == "failed"
+    status = source.recipe_status()
+    assert status.state == "ready" and "Refreshing them failed just now" in status.message
+    assert service.search("llama").total_matches == 1
+    assert doctor_recipes()["status"] == "ok"
+
+
+def test_a_bad_env_folder_is_one_status_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(source.CONFIGS_DIR_ENV, str(tmp_path / "nope"))
+    error = _first_search_error()
+    assert error.code == "configs_dir_missing"
+    assert doctor_recipes()["detail"] == error.message == source.recipe_status().message
+    assert not source.BACKGROUND.running()  # an env folder never downloads

@@ -132,25 +132,20 @@ def check_state_dirs() -> list[Check]:
 
 
 def check_recipes() -> Check:
-    from oumi_mcp_server.recipes.source import resolve_source
+    """The recipe catalog, in the words the server's own answers use (source.recipe_status)."""
+    from oumi_mcp_server.recipes.source import recipe_status
 
-    source = resolve_source()
-    if source.root is None or not source.root.is_dir():
+    status = recipe_status()
+    root = status.source.root
+    if status.state != "ready" or root is None:
+        return Check("recipes", WARN, status.message, status.fix)
+    count = sum(1 for _ in root.rglob("*.yaml"))
+    detail = f"{count} YAML files. {status.message}"
+    if not count:
         return Check(
-            "recipes",
-            WARN,
-            f"{source.label}",
-            "Run `oumi-mcp-server sync-configs`, or set OUMI_MCP_CONFIGS_DIR to the "
-            "configs/ folder of an oumi checkout.",
+            "recipes", WARN, detail, "The folder holds no recipes; point it at oumi's configs/."
         )
-    count = sum(1 for _ in source.root.rglob("*.yaml"))
-    status = OK if count else WARN
-    return Check(
-        "recipes",
-        status,
-        f"{count} YAML files from {source.label}",
-        "" if count else "The folder holds no recipes; point it at oumi's configs/.",
-    )
+    return Check("recipes", OK, detail)
 
 
 def check_launchers() -> list[Check]:

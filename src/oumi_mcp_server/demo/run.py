@@ -189,7 +189,11 @@ class _Demo:
             if exc.code != "no_recipes" or not can_sync:
                 raise
             self.say(f"  {exc}")
-            await self.sync_recipes()
+            if not await self.sync_recipes():
+                self.say(
+                    "(recipe part skipped: no recipes here; the fix above says how to add them)"
+                )
+                return
             found = await self.call("search_configs", search)
         results = found.get("results", [])
         self.say(f"source: {found.get('source', '?')}; {found.get('total_matches', 0)} matches")
@@ -215,14 +219,16 @@ class _Demo:
         if len(body) > 12 or recipe.get("truncated"):
             self.say(f"  | ... (more in {recipe.get('file', 'the recipe')})")
 
-    async def sync_recipes(self) -> None:
-        """Fetch the catalog the way the error's fix says, waiting while the download runs."""
+    async def sync_recipes(self) -> bool:
+        """Fetch the catalog the way the error's fix says, waiting while the download runs;
+        True when there are recipes now (the server's own words say why not, once)."""
         self.header("download the recipe catalog")
         for _ in range(SYNC_ROUNDS):
             answer = await self.call("sync_configs", {})
-            self.say(f"  {answer.get('state')}: {_cut(str(answer.get('message', '')), 160)}")
+            self.say(f"  {answer.get('state')}: {_cut(str(answer.get('message', '')), 600)}")
             if answer.get("state") != "running":
-                return
+                return answer.get("state") in ("synced", "up_to_date", "not_needed")
+        return False
 
     async def jobs(self, workdir: Path) -> None:
         from oumi_mcp_server.demo.assets import build_tiny_assets

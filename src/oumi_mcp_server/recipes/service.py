@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from pathlib import Path
 
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.recipes import source as sources
@@ -35,48 +36,53 @@ _lock = threading.RLock()
 _catalog: Catalog | None = None
 _checked_at = 0.0
 
-_HOW_TO_GET = (
-    f"Set {sources.CONFIGS_DIR_ENV} to a folder of Oumi recipes (the configs/ folder of an oumi "
-    "checkout), or download them with the sync_configs tool (CLI: `oumi-mcp-server sync-configs`)."
-)
+FIRST_ANSWER_WAIT_S = 2.0
+"""How long a search without recipes waits on a download that has just started: offline it fails
+within that time, so the first answer says why instead of "still running"."""
 
 
-def _no_recipes_error() -> ServiceError:
-    background = sources.BACKGROUND
-    if background.running():
-        status = "A download of the Oumi recipes is running now; retry in a minute."
-    elif background.last is not None and background.last.state == "failed":
-        status = f"The last download failed: {background.last.message}"
-    else:
-        status = "No recipes are available yet."
-    return ServiceError("no_recipes", status, _HOW_TO_GET)
+def _no_recipes_error(status: sources.RecipeStatus) -> ServiceError:
+    code = "configs_dir_missing" if status.state == "bad_env" else "no_recipes"
+    return ServiceError(code, status.message, status.fix, {"state": status.state})
+
+
+def _await_first_download(source: sources.Source) -> tuple[sources.Source, Path]:
+    """No recipes: start the download when allowed, give a just-started one a moment to end;
+    the source and its folder once there are recipes, else the error saying what is true."""
+    if source.kind != "env":
+        sources.refresh_in_background(source)
+        progress = sources.BACKGROUND.progress
+        if sources.BACKGROUND.running() and progress is not None:
+            left = FIRST_ANSWER_WAIT_S - (time.time() - progress.started_ts)
+            if left > 0:
+                sources.BACKGROUND.wait(left)
+        source = sources.resolve_source()
+    status = sources.recipe_status(source)
+    if status.state != "ready" or source.root is None:
+        raise _no_recipes_error(status)
+    return source, source.root
 
 
 def get_catalog() -> Catalog:
     """The current catalog, (re)built when the source or its files changed. Raises ServiceError
-    when there is no source yet (after starting a background download when allowed)."""
+    saying what is true (downloading, failed and why, ...) when there are no recipes yet."""
     global _catalog, _checked_at
     source = sources.resolve_source()
+    root = source.root
+    if root is None or not root.is_dir():
+        source, root = _await_first_download(source)
     with _lock:
         now = time.monotonic()
         due = _catalog is None or now - _checked_at > RECHECK_S
         if due:
             sources.refresh_in_background(source)
-        if source.root is None:
-            raise _no_recipes_error()
-        if not source.root.is_dir():
-            raise ServiceError(
-                "configs_dir_missing",
-                f"{sources.CONFIGS_DIR_ENV} points to {source.root}, which is not a folder.",
-                f"Fix or unset {sources.CONFIGS_DIR_ENV}.",
-            )
-        if _catalog is None or _catalog.root != source.root or _catalog.source != source.label:
-            _catalog = Catalog.load(source.root, source.label)
+        if _catalog is None or _catalog.root != root or _catalog.source != source.label:
+            _catalog = Catalog.load(root, source.label)
             _checked_at = now
         elif due:
-            stats = scan(source.root)
+            stats = scan(root)
             if fingerprint(stats) != _catalog.fingerprint:
-                _catalog = Catalog.load(source.root, source.label)
+                _catalog = Catalog.load(root, source.label)
             _checked_at = now
         return _catalog
 
@@ -271,21 +277,20 @@ def sync(force: bool = False, wait_s: float = 15.0) -> SyncAnswer:
         )
     sources.BACKGROUND.start(force)
     report = sources.BACKGROUND.wait(max(wait_s, 0.0))
-    if report is None:
+    reload()
+    if report is None or report.state == "failed":
+        status = sources.recipe_status()
         return SyncAnswer(
-            state="running",
-            message="The download is still running in the "
-            "background; call sync_configs again or search in a minute.",
+            state="running" if report is None else "failed",
+            message=f"{status.message} {status.fix}".strip(),
             ref="",
             files=0,
-            source=current.label,
+            source=status.source.label,
             synced_at="",
         )
-    reload()
-    message = report.message if report.state != "failed" else f"{report.message} {_HOW_TO_GET}"
     return SyncAnswer(
         state=report.state,
-        message=message,
+        message=report.message,
         ref=report.ref or "",
         files=report.files,
         source=sources.resolve_source().label,

@@ -2,6 +2,8 @@
 
 Layout under `cache_dir()/recipes`: `snapshots/<ref>-<n>/` folders and `current.json`, a pointer
 (plus when/what was synced) replaced atomically, so a reader sees the old tree or the new one.
+`last_attempt.json` says what the latest download is doing or how it ended, so any process (the
+server, `doctor`) can tell "still trying" from "failed because X".
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gzip
+import io
 import json
 import logging
 import os
@@ -18,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
@@ -34,6 +37,7 @@ CONNECT_TIMEOUT_S = 8.0
 MAX_FILE_BYTES = 2_000_000
 MAX_TOTAL_BYTES = 200_000_000
 KEPT_SUFFIXES = (".yaml", ".yml", ".md")
+ATTEMPT_FILE = "last_attempt.json"
 
 Opener = Callable[[str, float], IO[bytes]]
 
@@ -48,6 +52,36 @@ class SyncReport:
     files: int = 0
     synced_at: str | None = None
     directory: str | None = None
+    ended_ts: float = field(default_factory=time.time)
+
+
+@dataclass
+class SyncProgress:
+    """Where a running download is, updated by the thread running it, read by status answers."""
+
+    url: str = ""
+    started_ts: float = field(default_factory=time.time)
+    received: int = 0
+
+
+class _Counting(io.RawIOBase):
+    """A response stream that adds what it reads to `progress.received`."""
+
+    def __init__(self, stream: IO[bytes], progress: SyncProgress) -> None:
+        super().__init__()
+        self._stream = stream
+        self._progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        # read1: what has arrived, so `received` moves while a slow download trickles in.
+        read = getattr(self._stream, "read1", self._stream.read)
+        data = read(len(buffer))
+        buffer[: len(data)] = data
+        self._progress.received += len(data)
+        return len(data)
 
 
 def sync_root() -> Path:
@@ -92,6 +126,32 @@ def read_pointer() -> dict[str, Any] | None:
         return None
     record["directory"] = str(directory)
     return record
+
+
+def read_attempt() -> dict[str, Any] | None:
+    """The latest download's record: `state` running|failed|synced, `pid`, `url`, `started_ts`,
+    and once it ended, `ended_ts` and `detail` (the outcome's sentence). None when none was tried
+    here."""
+    try:
+        record = json.loads((sync_root() / ATTEMPT_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("state") else None
+
+
+def record_attempt(state: str, progress: SyncProgress, detail: str = "") -> None:
+    """Write the attempt record (best effort: a read-only cache must not break the sync)."""
+    record: dict[str, Any] = {
+        "state": state,
+        "pid": os.getpid(),
+        "url": progress.url,
+        "started_ts": progress.started_ts,
+    }
+    if state != "running":
+        record |= {"ended_ts": time.time(), "detail": detail}
+    with contextlib.suppress(OSError):
+        sync_root().mkdir(parents=True, exist_ok=True)
+        write_text_atomic(sync_root() / ATTEMPT_FILE, json.dumps(record), mode=0o644)
 
 
 def is_stale(record: dict[str, Any] | None, ttl_s: float, version: str | None) -> bool:
@@ -223,11 +283,14 @@ def sync_configs(
     opener: Opener = default_opener,
     timeout: float = CONNECT_TIMEOUT_S,
     ttl_s: float = 7 * 86400,
+    progress: SyncProgress | None = None,
 ) -> SyncReport:
     """Download and install the recipes for the installed oumi (blocking; run it off the loop).
 
-    Never raises for network trouble: a failed sync leaves the previous snapshot in place.
+    Never raises for network trouble: a failed sync leaves the previous snapshot in place. Says
+    where it is in `progress` and in the attempt record while it runs, and how it ended.
     """
+    progress = progress or SyncProgress()
     version = oumi_version()
     fresh = None if force else _fresh_report(ttl_s, version)
     if fresh is not None:
@@ -244,19 +307,25 @@ def sync_configs(
         errors: list[str] = []
         for ref in archive_refs(version):
             url = archive_url(ref)
+            progress.url, progress.received = url, 0
+            record_attempt("running", progress)
             staging = sync_root() / "snapshots" / f".staging-{os.getpid()}-{time.time_ns()}"
             try:
                 with opener(url, timeout) as stream:
-                    files = extract_configs(stream, staging)
+                    files = extract_configs(io.BufferedReader(_Counting(stream, progress)), staging)
                 if not any(staging.rglob("*.yaml")):
                     raise ValueError("the archive holds no configs/*.yaml")
-                return _install(staging, ref, url, files, version)
+                report = _install(staging, ref, url, files, version)
+                record_attempt("synced", progress, report.message)
+                return report
             except Exception as exc:  # any network, archive or disk failure is reported
                 shutil.rmtree(staging, ignore_errors=True)
                 errors.append(f"{ref}: {type(exc).__name__}: {exc}"[:300])
                 logger.info("recipe sync from %s failed: %s", url, exc)
                 if not _is_not_found(exc):
                     break
-        return SyncReport(
+        failed = SyncReport(
             "failed", "Could not download the Oumi recipes (" + "; ".join(errors) + ")."
         )
+        record_attempt("failed", progress, failed.message)
+        return failed
