@@ -79,3 +79,23 @@ def reconcile() -> None:
     for job_id, outcome in sorted(outcomes.items()):
         click.echo(f"{job_id}: {outcome}")
     click.echo(f"Reconciled; {len(outcomes)} outcome(s) recorded.")
+
+
+@jobs.command("repair")
+def repair_cmd() -> None:
+    """Rebuild the job store from the run folders (a damaged store is set aside first)."""
+    import sqlite3
+
+    from oumi_mcp_server.jobs import repair, runfolder
+    from oumi_mcp_server.jobs.store import JobStore, default_db_path
+
+    root, path = runfolder.jobs_root(), default_db_path()
+    try:
+        store = JobStore(path)
+        store.check()
+    except sqlite3.DatabaseError as exc:
+        aside = repair.set_aside(path)
+        click.echo(f"The job store was damaged ({str(exc)[:120]}); set aside as {aside}.")
+        store = JobStore(path)
+    added = repair.rebuild(store, root)
+    click.echo(f"Rebuilt: {added} record(s) restored from run folders; {store.count()} stored.")

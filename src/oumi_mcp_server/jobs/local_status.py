@@ -106,6 +106,13 @@ def _no_state(rec: JobRecord, run_dir: Path) -> Resolved:
             reason=f"{run_dir}/state.json is missing or damaged; the outcome comes "
             "from the job store.",
         )
+    if rec.run_dir and procinfo.marked(rec.id):
+        return Resolved(
+            JobState.RUNNING,
+            "job processes (found by the job id they carry)",
+            reason=f"{run_dir}/state.json is missing or damaged; its processes are alive "
+            "(cancel_job still stops them).",
+        )
     legacy = rec.legacy_status
     if legacy in ("completed", "failed", "cancelled"):
         return Resolved(

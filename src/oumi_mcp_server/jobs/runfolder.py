@@ -2,6 +2,7 @@
 
 Layout under a jobs root (`<state_dir>/jobs` by default)::
 
+    runs/<job_id>/record.json   the job's store record (what `jobs repair` rebuilds the store from)
     runs/<job_id>/spec.json     what to run (argv, cwd, env; env scrubbed once started), 0600
     runs/<job_id>/config.yaml   the config as it was at submit time
     runs/<job_id>/state.json    `states.RunState`, written atomically under `.state.lock`
@@ -17,6 +18,7 @@ imports this module.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from oumi_mcp_server.core.atomic import write_text_atomic
+from oumi_mcp_server.jobs.record import JobRecord
 from oumi_mcp_server.jobs.states import RunState
 
 SPEC = "spec.json"
@@ -34,6 +37,8 @@ STDOUT = "stdout.log"
 STDERR = "stderr.log"
 SUPERVISOR_LOG = "supervisor.log"
 CANCEL_MARK = "cancel"
+RECORD = "record.json"
+"""The job's store record, kept in its run folder too: a damaged store is rebuilt from these."""
 REDACT = "redact.json"
 """Values of the job's secret-named variables given at launch (0600): hidden in every log read."""
 STATE_LOCK = ".state.lock"
@@ -74,6 +79,27 @@ def read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def write_record(run_dir: Path, rec: JobRecord, spent_token: str | None = None) -> None:
+    """The record, and the consent token it spent (a rebuilt store keeps it spent)."""
+    write_json_atomic(run_dir / RECORD, dataclasses.asdict(rec) | {"spent_token": spent_token})
+
+
+def spent_token(run_dir: Path) -> str | None:
+    token = (read_json(run_dir / RECORD) or {}).get("spent_token")
+    return token if isinstance(token, str) else None
+
+
+def read_record(run_dir: Path) -> JobRecord | None:
+    data = read_json(run_dir / RECORD)
+    if data is None:
+        return None
+    names = {f.name for f in dataclasses.fields(JobRecord)}
+    try:
+        return JobRecord(**{k: v for k, v in data.items() if k in names})
+    except TypeError:
+        return None
 
 
 def write_secrets(run_dir: Path, values: list[str]) -> None:

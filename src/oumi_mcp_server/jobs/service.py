@@ -27,7 +27,7 @@ from pathlib import Path
 from oumi_mcp_server.core import consent
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.redact import secret_values
-from oumi_mcp_server.jobs import cancel_request, listing, logs, progress, runfolder
+from oumi_mcp_server.jobs import cancel_request, listing, logs, progress, repair, runfolder
 from oumi_mcp_server.jobs.backend import Backend
 from oumi_mcp_server.jobs.local_backend import LocalBackend
 from oumi_mcp_server.jobs.models import (
@@ -65,7 +65,7 @@ class JobService:
         cancel_grace_s: float = cancel_request.DEFAULT_GRACE_S,
     ) -> None:
         self.root = root or runfolder.jobs_root()
-        self.store = store or JobStore()
+        self.store = store or repair.open_store(self.root)
         self.local = LocalBackend(self.root, self.store, cancel_grace_s)
         self.backends: dict[str, Backend] = {LOCAL_BACKEND: self.local, **(backends or {})}
 
@@ -132,6 +132,7 @@ class JobService:
         run_dir = runfolder.create_run_dir(self.root, job_id)
         try:
             rec = prepare(job_id, run_dir)
+            runfolder.write_record(run_dir, rec, token_digest)
             self.store.insert(rec, consumed_token=token_digest)
         except TokenAlreadyUsedError:
             shutil.rmtree(run_dir, ignore_errors=True)

@@ -16,7 +16,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -103,19 +103,35 @@ def _record_values(rec: JobRecord) -> tuple[Any, ...]:
 class JobStore:
     """Open (and migrate) the store at `path`; every method opens a short-lived connection."""
 
+    busy_timeout_s = 30.0
+    """How long a write waits for another process's write to finish before it fails."""
+
     def __init__(self, path: Path | None = None, *, import_legacy: bool = True) -> None:
         self.path = path or default_db_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._migrate()
+        self.created = self._migrate()
         if import_legacy:
-            self.import_legacy(legacy_registry_paths())
+            try:
+                self.import_legacy(legacy_registry_paths())
+            except sqlite3.OperationalError as exc:  # a read-only or busy store still reads
+                logger.warning("legacy registry import postponed: %s", exc)
 
     @contextmanager
     def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
+            if not write:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            conn.close()
+            if write:
+                raise
+            # A read-only or full disk: WAL cannot write its index; read the file as it is.
+            uri = f"file:{self.path}?mode=ro&immutable=1"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None)
         conn.row_factory = sqlite3.Row
         try:
-            conn.execute("PRAGMA busy_timeout=30000")
             if write:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -129,10 +145,14 @@ class JobStore:
         finally:
             conn.close()
 
-    def _migrate(self) -> None:
+    def _migrate(self) -> bool:
+        """Bring the schema up to date, writing only when needed; True when the store is new."""
         with self._connect() as conn:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode=WAL")
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version >= len(_MIGRATIONS):  # WAL was set when it was created (it persists)
+            return False
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
         with self._connect(write=True) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             for number, script in enumerate(_MIGRATIONS, start=1):
@@ -142,6 +162,15 @@ class JobStore:
                     conn.execute(f"PRAGMA user_version={number}")
         with suppress(OSError):
             self.path.chmod(0o600)
+        return bool(version == 0)
+
+    def check(self) -> None:
+        """Raise sqlite3.DatabaseError when the file is damaged (a quick page-level check)."""
+        with self._connect() as conn:
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            conn.execute("SELECT COUNT(*) FROM jobs").fetchone()
+        if result != "ok":
+            raise sqlite3.DatabaseError(f"quick_check: {str(result)[:200]}")
 
     def schema_version(self) -> int:
         with self._connect() as conn:
@@ -218,10 +247,14 @@ class JobStore:
                 [(status, job_id) for job_id, status in outcomes.items()],
             )
 
-    def insert_many(self, records: list[JobRecord]) -> None:
-        """Bulk insert (imports, benchmarks) in one transaction."""
+    def insert_many(self, records: list[JobRecord], spent_tokens: Sequence[str] = ()) -> None:
+        """Bulk insert (imports, rebuilds, benchmarks) in one transaction."""
         with self._connect(write=True) as conn:
             conn.executemany(_INSERT, [_record_values(r) for r in records])
+            conn.executemany(
+                "INSERT OR IGNORE INTO consumed_tokens VALUES (?, ?)",
+                [(t, time.time()) for t in spent_tokens],
+            )
 
     def update_extra(self, job_id: str, **fields: Any) -> None:
         """Merge backend-specific fields (cluster backends keep launch details here)."""

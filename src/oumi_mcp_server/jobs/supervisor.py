@@ -85,7 +85,7 @@ def _record(run_dir: Path, retry_s: float = RECORD_RETRY_S, **fields: Any) -> Ru
             if time.monotonic() >= end:
                 return None
             time.sleep(pause)
-            pause = min(pause * 2, 30.0)
+            pause = min(pause * 2, 5.0)
 
 
 def _watch(run_dir: Path, child: subprocess.Popen[bytes], received: list[int]) -> tuple[int, bool]:
