@@ -101,3 +101,19 @@ def test_reading_a_cluster_status_writes_nothing(
     before = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
     assert service.status(job.job_id).status == JobState.LOST
     assert {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()} == before
+
+
+def test_fetch_outputs_never_writes_outside_the_project(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from oumi_mcp_server.clusters import service as clusters
+
+    monkeypatch.setattr(submit, "start_helper", lambda _run_dir: None)
+    service = build_job_service()
+    job = service.launch_approved(service.plan(_req(project), preflight=False)).job
+    assert job is not None
+    for dest in ("/etc/outputs", str(tmp_path.parent / "elsewhere"), "../escape"):
+        with pytest.raises(ServiceError) as err:
+            clusters.fetch_outputs(service, job.job_id, dest, str(project))
+        assert err.value.code in ("dest_outside_project", "path_outside_workspace"), err.value
+    assert not (tmp_path.parent / "elsewhere").exists()

@@ -54,6 +54,13 @@ def fetch_outputs(
                 "bad_client_cwd", "dest needs client_cwd.", "Pass the absolute project folder."
             )
         target = Path(resolve_in_workspace(dest, client_cwd))
+        if not target.is_relative_to(Path(client_cwd).resolve()):
+            raise ServiceError(
+                "dest_outside_project",
+                "dest must be a folder inside client_cwd: fetch_outputs writes files there "
+                "without asking.",
+                "Pass a folder relative to client_cwd (default: the job's run folder).",
+            )
     return fetch.fetch_outputs(Path(rec.run_dir), rec.id, target, on_progress)
 
 
