@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -216,7 +217,7 @@ async def test_read_only_state_reads_work_and_writes_say_why(
 ) -> None:
     service = JobService()
     done = _finished_jobs(service, tmp_path, 1)[0]
-    subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
+    await anyio.run_process(["mount", "-o", "remount,ro", str(small_fs)])
     async with Client(build_server()) as c:
         status = await c.call_tool("get_job_status", {"job_id": done.id})
         assert not status.is_error and status.structured_content["status"] == "completed"

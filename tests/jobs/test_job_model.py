@@ -165,3 +165,23 @@ def test_prune_removes_finished_cluster_jobs(isolated_env: Path) -> None:
     out = CliRunner().invoke(cli, ["jobs", "prune", "--older-than", "7", "--yes"])
     assert out.exit_code == 0 and "train-old-cluster" in out.output, out.output
     assert service.store.get("train-old-cluster") is None and not run_dir.exists()
+
+
+def test_cancel_escalation_needs_no_server(tmp_path: Path) -> None:
+    """The server asked for the cancel and died at once: the supervisor still escalates, and a job
+    that ignored SIGTERM is SIGKILLed at the deadline, never left to finish and read 'cancelled'."""
+    service = JobService()
+    rec = service.submit_argv(
+        [
+            PY,
+            "-c",
+            "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+            "print('up', flush=True)\ntime.sleep(20)",
+        ],
+        cwd=str(tmp_path),
+    )
+    out = Path(rec.run_dir) / "stdout.log"
+    wait_until(lambda: out.read_text() if out.exists() else "", lambda t: "up" in t)
+    cancel_request.write(Path(rec.run_dir), grace_s=1.0)
+    view = wait_until(lambda: service.status(rec.id), lambda v: v.status != "running", timeout=15)
+    assert view.status == "cancelled" and view.signal == "SIGKILL", view

@@ -183,3 +183,31 @@ def test_final_status_is_written_once(tmp_path: Path) -> None:
     got = store.get("a")
     assert got is not None and got.final_status == "completed"
     assert [r.id for r in store.page(before=None, limit=5, unfinished_only=True)] == []
+
+
+def test_a_corrupt_legacy_registry_is_retried_and_odd_ids_stay_addressable(
+    isolated_env: Path,
+) -> None:
+    legacy = isolated_env / "home" / ".cache" / "oumi-mcp" / "oumi-jobs.json"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text('[{"job_id": "half-writ')  # a crash mid-write of the old server
+    assert JobService().store.count() == 0
+    legacy.write_text(
+        json.dumps(
+            [
+                {
+                    "job_id": "train run/1 (copy)",
+                    "command": "train",
+                    "cloud": "local",
+                    "submit_time": "2025-01-01T00:00:00Z",
+                    "status": "completed",
+                },
+            ]
+        )
+    )
+    service = JobService()  # the next start imports what is now readable
+    (rec,) = service.store.page(before=None, limit=5)
+    assert rec.id.startswith("legacy-train-run-1-copy-") and rec.extra["legacy_id"] == (
+        "train run/1 (copy)"
+    )
+    assert service.status(rec.id).status == "completed"

@@ -11,9 +11,11 @@ records its job's outcome here.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -292,12 +294,17 @@ class JobStore:
         with self._connect(write=True) as conn:
             if conn.execute("SELECT 1 FROM meta WHERE key = ?", (LEGACY_IMPORT_KEY,)).fetchone():
                 return 0
+            unreadable = False
             for path in paths:
-                for rec in _read_legacy(path):
+                records = _read_legacy(path)
+                unreadable |= records is None
+                for rec in records or []:
                     cur = conn.execute(
                         _INSERT.replace("INSERT", "INSERT OR IGNORE", 1), _record_values(rec)
                     )
                     added += cur.rowcount
+            if unreadable:  # retried at the next start: a half-written file may be whole then
+                return added
             conn.execute(
                 "INSERT INTO meta VALUES (?, ?)",
                 (LEGACY_IMPORT_KEY, json.dumps({"at": time.time(), "added": added})),
@@ -317,14 +324,27 @@ def _parse_time(value: Any) -> float:
     return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).timestamp()
 
 
-def _read_legacy(path: Path) -> list[JobRecord]:
+_ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+
+def legacy_id(job_id: str) -> str:
+    """An id every tool can address: the legacy one when it fits the id pattern, else a
+    readable stand-in (the original stays in the record's `extra`)."""
+    if _ID_OK.match(job_id):
+        return job_id
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", job_id).strip("-.")[:60] or "job"
+    return f"legacy-{slug}-{hashlib.sha256(job_id.encode()).hexdigest()[:8]}"
+
+
+def _read_legacy(path: Path) -> list[JobRecord] | None:
+    """The records in one legacy registry; None when it exists but cannot be read."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
     except (OSError, ValueError) as exc:
-        logger.warning("legacy registry %s unreadable, skipped: %s", path, exc)
-        return []
+        logger.warning("legacy registry %s unreadable, retried at the next start: %s", path, exc)
+        return None
     out: list[JobRecord] = []
     for entry in data if isinstance(data, list) else []:
         if not isinstance(entry, dict) or not entry.get("job_id"):
@@ -335,8 +355,8 @@ def _read_legacy(path: Path) -> list[JobRecord]:
         status = entry.get("status")
         out.append(
             JobRecord(
-                id=job_id,
-                name=job_id,
+                id=legacy_id(job_id),
+                name=job_id[:128],
                 command=str(entry.get("command") or ""),
                 backend=backend,
                 cluster=str(entry.get("cluster_name") or ""),
@@ -349,7 +369,7 @@ def _read_legacy(path: Path) -> list[JobRecord]:
                 source_config=str(entry.get("config_path") or ""),
                 origin=f"legacy:{path}",
                 legacy_status=str(status).lower() if status else None,
-                extra={"cloud": cloud},
+                extra={"cloud": cloud, "legacy_id": job_id},
             )
         )
     return out
