@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +25,8 @@ import psutil
 import pytest
 
 from jobs.jobhelpers import wait_until
-from oumi_mcp_server.jobs import queue
+from oumi_mcp_server.demo.assets import TinyAssets
+from oumi_mcp_server.jobs import commands, queue
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import JobState
 
@@ -146,3 +148,68 @@ def test_no_record_starts_twice_and_none_is_lost_whatever_is_killed_when(
         running += delta
         peak = max(peak, running)
     assert peak <= MAX_JOBS, summary
+
+
+REAL_SERVER = textwrap.dedent("""
+    import sys
+    from oumi_mcp_server.jobs.plan import LaunchRequest
+    from oumi_mcp_server.jobs.service import JobService
+    service = JobService()
+    req = LaunchRequest("train", sys.argv[1], sys.argv[2],
+                        overrides={"training.output_dir": sys.argv[3], "training.max_steps": 3})
+    built = service.plan(req, preflight=False)
+    token = service.offer(built).confirm_token
+    print("ready", flush=True)
+    sys.stdin.readline()
+    service.launch_confirmed(built, token)
+    print("launched", flush=True)
+""")
+
+
+@pytest.mark.oumi
+def test_a_real_oumi_train_killed_mid_launch_runs_once(
+    tiny_assets: TinyAssets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same kill, with the real `oumi train` behind a wrapper that notes each start."""
+    real = commands.oumi_executable()
+    wrapper = tmp_path / "oumi"
+    evidence = tmp_path / "starts.log"
+    wrapper.write_text(f'#!/bin/sh\necho "$OUMI_MCP_JOB_ID" >> {evidence}\nexec {real[0]} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv(commands.OUMI_BIN_ENV, str(wrapper))
+    service = JobService()
+    rng = random.Random(SEED)
+    for _ in range(2):
+        proc = subprocess.Popen(
+            [
+                PY,
+                "-c",
+                REAL_SERVER,
+                str(tiny_assets.train_config),
+                str(tiny_assets.root),
+                str(tmp_path / f"out-{uuid.uuid4().hex[:6]}"),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        time.sleep(rng.uniform(0.02, 0.25))
+        proc.kill()
+        proc.wait()
+    service.reconcile()  # the next server's first pass
+    records = service.store.page(before=None, limit=10)
+    assert records, "neither launch got as far as its record"
+    for rec in records:
+        view = wait_until(
+            lambda r=rec: service.status(r.id),
+            lambda v: JobState(v.status).is_terminal(),
+            timeout=400,
+            every=1.0,
+        )
+        assert view.status == "completed", view
+    starts = Counter(evidence.read_text().split())
+    assert sorted(starts) == sorted(r.id for r in records) and set(starts.values()) == {1}
