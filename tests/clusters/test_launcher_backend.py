@@ -117,3 +117,25 @@ def test_fetch_outputs_never_writes_outside_the_project(
             clusters.fetch_outputs(service, job.job_id, dest, str(project))
         assert err.value.code in ("dest_outside_project", "path_outside_workspace"), err.value
     assert not (tmp_path.parent / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("action", ["stop", "down"])
+def test_fake_cloud_cluster_tokens_are_single_use(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    """A down token once tore down a re-created cluster of the same name; a stop token worked 3x.
+    The cloud call is a stand-in (no cloud can be reached here)."""
+    from oumi_mcp_server.clusters import inventory
+    from oumi_mcp_server.clusters import service as clusters
+
+    applied: list[str] = []
+    monkeypatch.setattr(inventory, "apply", lambda a, cloud, name: applied.append(a) or "done")
+    service = build_job_service()
+    offer = clusters.cluster_action(service, action, "aws", "c1")
+    assert not offer.done and offer.confirm_token
+    assert clusters.cluster_action(service, action, "aws", "c1", offer.confirm_token).done
+    for _ in range(2):
+        with pytest.raises(ServiceError) as err:
+            clusters.cluster_action(service, action, "aws", "c1", offer.confirm_token)
+        assert err.value.code == "confirm_token_used"
+    assert applied == [action]
