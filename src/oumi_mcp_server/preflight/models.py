@@ -13,10 +13,17 @@ TaskType = ConfigKind
 TASK_TYPES: tuple[str, ...] = CONFIG_KINDS
 MAX_FINDINGS = 20
 FINDINGS_BUDGET_BYTES = 5_000
+
+
+def _nullable(kind: str) -> WithJsonSchema:
+    """`kind` or null as two `anyOf` branches: a `type` list trips several MCP clients."""
+    return WithJsonSchema({"anyOf": [{"type": kind}, {"type": "null"}]})
+
+
 # Compact schemas: `tools/list` is read by the assistant on every session.
-OptStr = Annotated[str | None, WithJsonSchema({"type": ["string", "null"]})]
-OptInt = Annotated[int | None, WithJsonSchema({"type": ["integer", "null"]})]
-OptFloat = Annotated[float | None, WithJsonSchema({"type": ["number", "null"]})]
+OptStr = Annotated[str | None, _nullable("string")]
+OptInt = Annotated[int | None, _nullable("integer")]
+OptFloat = Annotated[float | None, _nullable("number")]
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 

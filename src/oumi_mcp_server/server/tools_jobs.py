@@ -20,7 +20,7 @@ from mcp.server.mcpserver import (
     MCPServer,
     Resolve,
 )
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -82,22 +82,25 @@ async def _build_plan(
     confirm_token: str | None,
     cloud: str | None = None,
     cluster: dict[str, Any] | None = None,
-) -> BuiltPlan:
+) -> BuiltPlan | ServiceError:
+    """The plan, or the ServiceError that refused it: returned, not raised, so the tool body
+    raises it where `structured_errors` answers pure error JSON (the SDK prefixes prose to
+    anything a resolver raises: "Error executing tool run_oumi_job: ...")."""
     req = LaunchRequest(
         command, config, client_cwd, overrides, job_name, envs, nproc, cloud, cluster
     )
     try:
         return await run_blocking((await _jobs()).plan, req, preflight=not confirm_token)
     except ServiceError as exc:
-        raise ToolError(exc.to_json()) from None
+        return exc
 
 
 async def _ask_launch(
     ctx: Context,
     confirm_token: str | None,
-    plan: Annotated[BuiltPlan, Resolve(_build_plan)],
+    plan: Annotated[BuiltPlan | ServiceError, Resolve(_build_plan)],
 ) -> Elicit[LaunchConsent] | None:
-    if confirm_token or not _can_elicit(ctx):
+    if isinstance(plan, ServiceError) or confirm_token or not _can_elicit(ctx):
         return None
     return Elicit((await _jobs()).render(plan), LaunchConsent)
 
@@ -105,6 +108,8 @@ async def _ask_launch(
 async def _ask_cancel(
     ctx: Context, job_id: str, force: bool, confirm_token: str | None
 ) -> Elicit[CancelConsent] | None:
+    """No question when there is nothing to ask about: the tool body's cancel call then meets
+    the same ServiceError (unknown job, ...) and answers it as pure error JSON."""
     if confirm_token or not _can_elicit(ctx):
         return None
     try:
@@ -112,8 +117,8 @@ async def _ask_cancel(
         if JobState(view.status).is_terminal() or view.status == JobState.UNKNOWN:
             return None
         text = await run_blocking((await _jobs()).describe_cancel, job_id, force)
-    except ServiceError as exc:
-        raise ToolError(exc.to_json()) from None
+    except ServiceError:
+        return None
     return Elicit(text, CancelConsent)
 
 
@@ -140,7 +145,7 @@ def register(app: MCPServer) -> None:
         command: Annotated[Command, Field(description="oumi command.")],
         config: Annotated[str, Field(description="YAML path, relative to client_cwd.")],
         client_cwd: Annotated[str, Field(description="User's absolute project folder.")],
-        plan: Annotated[BuiltPlan, Resolve(_build_plan)],
+        plan: Annotated[BuiltPlan | ServiceError, Resolve(_build_plan)],
         consent: Annotated[ElicitationResult[LaunchConsent], Resolve(_ask_launch)],
         overrides: Annotated[
             dict[str, Any] | None,
@@ -157,6 +162,8 @@ def register(app: MCPServer) -> None:
     ) -> LaunchResult:
         """Launch an oumi job locally; it outlives the server. Without confirm_token: returns the
         plan and a token to show the user (or asks them directly). With cloud: on a cluster."""
+        if isinstance(plan, ServiceError):
+            raise plan
         service = await _jobs()
         if not isinstance(consent, AcceptedElicitation):
             return LaunchResult(
