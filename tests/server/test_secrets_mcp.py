@@ -93,6 +93,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_env: Path)
     printer.write_text(ENV_PRINTER.format(python=sys.executable))
     printer.chmod(0o755)
     monkeypatch.setenv(OUMI_BIN_ENV, str(printer))
+    # The person running the server lets launches set these (the model could not).
+    monkeypatch.setenv("OUMI_MCP_ALLOWED_ENVS", "EXTRA_*,JOB_*")
     for name, value in SERVER_SECRETS.items():
         monkeypatch.setenv(name, value)
     (isolated_env / "hf" / "token").write_text(HF_FILE_TOKEN)

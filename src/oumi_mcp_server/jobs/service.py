@@ -9,8 +9,7 @@ builds the one the server, the dashboard and the CLI share, with every backend.
 - following: `record`, `status`, `view`, `logs`, `list_jobs` (and `waiting.wait`)
 - cancelling: `cancel_offer`, `describe_cancel`, `cancel`
 - house-keeping: `reconcile()` (the only step that acts on what it observes), `prune`
-- `submit_argv(argv, ...)`: record and queue any argv locally: the trusted path under launch and
-  the tests' hook for trivial commands; never reachable from MCP tools.
+- `submit_argv(argv, ...)`: record and queue any argv locally (the tests' hook; no MCP tool).
 """
 
 from __future__ import annotations
