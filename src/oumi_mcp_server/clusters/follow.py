@@ -120,6 +120,7 @@ class Follower:
 
     def __init__(self) -> None:
         self._cache: dict[Identity, Remote] = {}
+        self._asking: set[Identity] = set()
         self._lock = threading.Lock()
 
     def resolve(self, rec: JobRecord) -> Resolved:
@@ -147,11 +148,19 @@ class Follower:
         return self._from_remote(rec, ident, self.remote(ident))
 
     def remote(self, ident: Identity, max_age_s: float = CACHE_S) -> Remote:
+        """The launcher's answer, at most `max_age_s` old; one query per job at a time (a cloud
+        that hangs costs one abandoned call, not one per status read)."""
         with self._lock:
             cached = self._cache.get(ident)
-        if cached is not None and time.time() - cached.observed_at < max_age_s:
-            return cached
-        fresh = _query(ident)
+            fresh_enough = cached is not None and time.time() - cached.observed_at < max_age_s
+            if fresh_enough or ident in self._asking:
+                return cached or Remote(time.time(), error="The launcher is still being asked.")
+            self._asking.add(ident)
+        try:
+            fresh = _query(ident)
+        finally:
+            with self._lock:
+                self._asking.discard(ident)
         with self._lock:
             self._cache[ident] = fresh
         return fresh
@@ -198,9 +207,11 @@ class Follower:
         final = runstate.read_json(run_dir / FINAL) if rec.run_dir else None
         if final:
             return str(final.get("status"))
-        res = self.resolve(rec)
+        if not rec.run_dir or rec.origin != "mcp":
+            return None  # legacy records are asked about only when someone asks
         ident = identity(rec)
-        if ident is None or not rec.run_dir:
+        res = self.resolve(rec)
+        if ident is None:
             return res.status.value if res.status.is_final() else None
         if not res.status.is_terminal():
             logsnap.snapshot_quietly(rec, ident)
