@@ -6,8 +6,8 @@ one row shows the first filtered listing over records whose outcome was never se
     .venv/bin/python bench/bench_jobs.py [--jobs 10000] [--runs 7]
 
 Targets on the 2-core box: get_job_status p50 < 10 ms, list_jobs over 10,000 stored jobs < 200 ms,
-tail of a 1 GB log < 50 ms, submit -> job process running < 1 s. Uses a private temporary state
-dir; the 1 GB log is a sparse file in /tmp, deleted at the end.
+tail of a 1 GB log < 50 ms, get_results warm < 50 ms, submit -> job process running < 1 s.
+Uses a private temporary state dir; the 1 GB log is a sparse file in /tmp, deleted at the end.
 """
 
 from __future__ import annotations
@@ -71,6 +71,47 @@ def _seed(service: object, count: int) -> None:
     service.store.insert_many(records)
 
 
+def _trained_job(service: object, tmp: Path) -> str:
+    """A finished train job whose output folder looks like a real run's: a 1,000-step
+    trainer_state, a model, 5 checkpoints and 3 evaluations."""
+    from oumi_mcp_server.jobs import runfolder
+    from oumi_mcp_server.jobs.record import JobRecord
+    from oumi_mcp_server.jobs.service import JobService
+
+    assert isinstance(service, JobService)
+    out = tmp / "results-out"
+    history = [{"loss": 3.0 / (i + 1), "step": i + 1, "num_tokens": 100.0 * i} for i in range(1000)]
+    history.append({"train_runtime": 100.0, "train_samples_per_second": 8.0, "step": 1000})
+    for sub in ("", *(f"checkpoint-{i * 200}/" for i in range(1, 6))):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+        (out / sub / "trainer_state.json").write_text(
+            json.dumps({"global_step": 1000, "max_steps": 1000, "log_history": history}, indent=2)
+        )
+        (out / sub / "model.safetensors").write_bytes(b"w" * 4096)
+    for i in range(3):
+        task = out / f"custom_20260101_12000{i}"
+        task.mkdir()
+        results = {"results": {f"task{i}": {"acc": 0.5, "acc_stderr": 0.01}}}
+        (task / "task_result.json").write_text(json.dumps(results))
+    run_dir = runfolder.create_run_dir(service.root, "train-results-bench")
+    now = time.time()
+    state = {"phase": "exited", "exit_code": 0, "started_at": now - 200, "ended_at": now}
+    (run_dir / runfolder.STATE).write_text(json.dumps(state))
+    service.store.insert(
+        JobRecord(
+            id=run_dir.name,
+            name="results",
+            command="train",
+            backend="local",
+            backend_job_id=run_dir.name,
+            submitted_at=now - 210,
+            run_dir=str(run_dir),
+            output_dir=str(out),
+        )
+    )
+    return run_dir.name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=10_000)
@@ -118,6 +159,15 @@ def main() -> None:
         time.sleep(0.05)
     results["get_job_status, running (ms)"] = _median_ms(lambda: service.status(live.id), 200)
     service.cancel(live.id, force=True, approved=True)
+
+    # get_results of a finished run (trainer state, model, checkpoints, evaluations), warm
+    from oumi_mcp_server.jobs import results as job_results
+
+    trained = _trained_job(service, tmp)
+    job_results.get_results(service, trained)
+    results["get_results, warm (ms)"] = _median_ms(
+        lambda: job_results.get_results(service, trained), 50
+    )
 
     # list_jobs over many stored jobs
     start = time.perf_counter()

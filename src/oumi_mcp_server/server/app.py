@@ -11,6 +11,7 @@ from oumi_mcp_server.server import (
     tools_jobs,
     tools_preflight,
     tools_recipes,
+    tools_results,
 )
 from oumi_mcp_server.server.reconcile_loop import lifespan
 from oumi_mcp_server.server.schemas import compact_tool_schemas
@@ -32,7 +33,15 @@ def build_server() -> MCPServer:
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
     )
-    for module in (tools_recipes, tools_preflight, tools_jobs, tools_clusters, tools_guidance):
+    modules = (
+        tools_recipes,
+        tools_preflight,
+        tools_jobs,
+        tools_results,
+        tools_clusters,
+        tools_guidance,
+    )
+    for module in modules:
         module.register(app)
     compact_tool_schemas(app)
     return app
