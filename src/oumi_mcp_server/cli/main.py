@@ -15,6 +15,7 @@ from oumi_mcp_server.cli.doctor import doctor
 from oumi_mcp_server.cli.init import init
 from oumi_mcp_server.cli.jobs import jobs
 from oumi_mcp_server.cli.recipes import sync_configs
+from oumi_mcp_server.cli.stats import stats
 
 WARM_UP_DELAY_S = 1.5
 
@@ -89,6 +90,7 @@ cli.add_command(doctor)
 cli.add_command(demo)
 cli.add_command(jobs)
 cli.add_command(dashboard)
+cli.add_command(stats)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from oumi_mcp_server.server import (
 )
 from oumi_mcp_server.server.reconcile_loop import lifespan
 from oumi_mcp_server.server.schemas import compact_tool_schemas
+from oumi_mcp_server.server.timing import TimedServer
 
 INSTRUCTIONS = """\
 Run the Oumi fine-tuning loop for the user: find a recipe (search_configs, get_config), check it
@@ -26,7 +27,7 @@ the whole loop; guidance://* holds task guides. Errors come back as JSON with co
 
 
 def build_server() -> MCPServer:
-    app: MCPServer = MCPServer(
+    app = TimedServer(
         name="oumi-mcp-server",
         title="Oumi fine-tuning",
         version=__version__,
