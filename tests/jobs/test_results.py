@@ -80,9 +80,8 @@ def test_training_summary_and_artifacts(tmp_path: Path) -> None:
         out / "telemetry" / "telemetry_callback_rank0000.json",
         {"gpu_memory": [{"allocated": 10.0, "reserved": 20.0}, {"allocated": 5, "reserved": 99.5}]},
     )
-    got = results.collect(
-        _record(tmp_path, out, argv=["--training.max_steps", "3"]), "completed", base.Window()
-    )
+    argv = ["oumi", "train", "--training.max_steps", "3", "--model.model_kwargs.hf_token", "hf_s"]
+    got = results.collect(_record(tmp_path, out, argv=argv), "completed", base.Window())
     t = got.training
     assert t is not None
     assert (t.step, t.total_steps, t.epoch) == (3, 3, 0.3)
@@ -96,6 +95,7 @@ def test_training_summary_and_artifacts(tmp_path: Path) -> None:
     assert ckpts == [str(out / "checkpoint-3"), str(out / "checkpoint-2")]
     assert got.config is not None and got.config.values["training.learning_rate"] == "0.001"
     assert got.config.values["training.max_steps"] == "3"  # the override the run was given
+    assert "hf_s" not in got.model_dump_json()
 
 
 def test_only_this_runs_evidence(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ import yaml
 
 from oumi_mcp_server.core.echo import short
 from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.core.redact import is_secret_name
 from oumi_mcp_server.core.safe_read import read_regular_file
 from oumi_mcp_server.jobs import progress
 from oumi_mcp_server.jobs import progress_base as base
@@ -346,7 +347,8 @@ def config_summary(rec: JobRecord) -> ConfigSummary | None:
     argv = rec.argv
     for flag, value in itertools.pairwise(argv):
         if flag.startswith("--") and len(values) < MAX_CONFIG_VALUES:
-            values[short(flag[2:], 80)] = short(value, 200)
+            shown = "<redacted>" if is_secret_name(flag.rsplit(".", 1)[-1]) else value
+            values[short(flag[2:], 80)] = short(shown, 200)
     return ConfigSummary(path=rec.config_path, values=values)
 
 
