@@ -112,6 +112,82 @@ def _trained_job(service: object, tmp: Path) -> str:
     return run_dir.name
 
 
+def _trainer_state(steps: int, max_steps: int) -> str:
+    """A trainer_state.json as transformers writes it (~300 bytes per logged step)."""
+    history = [
+        {"entropy": 3.5, "epoch": s / 100, "grad_norm": 2.1, "learning_rate": 3e-4}
+        | {"loss": 5.0 - s / steps, "mean_token_accuracy": 0.48, "num_tokens": 1e3 * s, "step": s}
+        for s in range(1, steps + 1)
+    ]
+    state = {"epoch": steps / 100, "global_step": steps, "log_history": history}
+    state |= {"logging_steps": 1, "max_steps": max_steps, "save_steps": 60}
+    return json.dumps(state, indent=2, sort_keys=True) + "\n"
+
+
+REUSING_JOB = """
+import json, pathlib, sys, time
+out = pathlib.Path(sys.argv[1])
+(out / "checkpoint-60").mkdir(exist_ok=True)
+(out / "checkpoint-60" / "trainer_state.json").write_text(sys.argv[2])
+with (out / "metrics_rank0000.jsonl").open("a") as fh:
+    for s in range(1, 1201):
+        fh.write(json.dumps({"loss": 4.0 - s / 1000, "epoch": s / 100, "step": s}) + "\\n")
+for s in range(1, 1201):
+    print({"loss": f"{4.0 - s / 1000:.4g}", "epoch": s / 100, "step": s})
+bar = "\\r".join(f" {s * 100 // 1500:2d}%|###   | {s}/1500 [00:{s % 60:02d}<01:00,  2.00it/s]"
+                  for s in range(1, 1201) for _ in range(16))
+sys.stderr.write(bar)
+sys.stdout.flush(); sys.stderr.flush()
+time.sleep(120)
+"""
+
+
+def _reused_output_dir(service: object, tmp: Path, runs: int) -> dict[str, float]:
+    """get_job_status of a job whose output_dir holds an earlier 3,000-step run: its trainer
+    state, 50 checkpoints (~0.9 MB of trainer state each), its metrics rows; the job wrote a
+    checkpoint, 1,200 metrics rows, 1,200 metric lines and a 1 MB progress bar line."""
+    from oumi_mcp_server.jobs.service import JobService
+
+    assert isinstance(service, JobService)
+    out = tmp / "reused-out"
+    out.mkdir()
+    (out / "trainer_state.json").write_text(_trainer_state(3000, 3000))
+    for i in range(1, 51):
+        (out / f"checkpoint-{i * 60}").mkdir()
+        (out / f"checkpoint-{i * 60}" / "trainer_state.json").write_text(_trainer_state(3000, 3000))
+    with (out / "metrics_rank0000.jsonl").open("w") as fh:
+        for s in range(1, 3001):
+            fh.write(json.dumps({"loss": 5.0 - s / 3000, "epoch": s / 100, "step": s}) + "\n")
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    print(f"(earlier run's outputs: {size / 1e6:.0f} MB in 50 checkpoints and the folder)")
+    own = _trainer_state(60, 1500)
+    job = service.submit_argv(
+        [sys.executable, "-c", REUSING_JOB, str(out), own],
+        cwd=str(tmp),
+        command="train",
+        output_dir=str(out),
+    )
+    stderr = Path(job.run_dir) / "stderr.log"
+    while service.status(job.id).status != "running" or stderr.stat().st_size < 900_000:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    view = service.status(job.id)
+    assert view.progress is not None and view.progress.step == 1200, view.progress
+    assert view.progress.total_steps == 1500, view.progress
+    results = {
+        "get_job_status, running, 50 checkpoints (ms)": _median_ms(
+            lambda: service.status(job.id), runs
+        )
+    }
+    service.cancel(job.id, force=True, approved=True)
+    while service.status(job.id).status != "cancelled":
+        time.sleep(0.05)
+    results["get_job_status, ended, 50 checkpoints (ms)"] = _median_ms(
+        lambda: service.status(job.id), runs
+    )
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=10_000)
@@ -159,6 +235,7 @@ def main() -> None:
         time.sleep(0.05)
     results["get_job_status, running (ms)"] = _median_ms(lambda: service.status(live.id), 200)
     service.cancel(live.id, force=True, approved=True)
+    results |= _reused_output_dir(service, tmp, 50)
 
     # get_results of a finished run (trainer state, model, checkpoints, evaluations), warm
     from oumi_mcp_server.jobs import results as job_results

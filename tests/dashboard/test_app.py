@@ -42,12 +42,14 @@ def client() -> Iterator[TestClient]:
 
 @pytest.fixture
 def jobs(tmp_path: Path) -> tuple[JobRecord, JobRecord]:
-    """A finished job with a loss history in its output dir, and one still running."""
-    out = tmp_path / "out"
-    write_trainer_state(out, [3.0, 2.4, 1.9, 1.6, 1.45], evals={5: 1.7})
+    """A finished job with a loss history in its output dir (written by the job: files there
+    before it started are an earlier run's), and one still running."""
+    out, staged = tmp_path / "out", tmp_path / "staged"
+    write_trainer_state(staged, [3.0, 2.4, 1.9, 1.6, 1.45], evals={5: 1.7})
+    copy = f"import shutil as s; s.copytree({str(staged)!r}, {str(out)!r}, copy_function=s.copy)\n"
     svc = get_service()
     done = svc.submit_argv(
-        [PY, "-c", PRINTS],
+        [PY, "-c", copy + PRINTS],
         cwd=str(tmp_path),
         command="train",
         name="tiny <sft>",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobs.odd_values import FILE_TEXT, JSONL_TEXT, assert_sane_number, write_job_files
+from jobs.runfiles import METRICS, TRAINER_STATE, Run, launch, rows, trainer_state, write
 from oumi_mcp_server.dashboard.chart import loss_svg
-from oumi_mcp_server.dashboard.loss import loss_series, thin
+from oumi_mcp_server.dashboard.loss import LossSeries, loss_series, thin
 
 
 def write_trainer_state(
@@ -149,3 +151,24 @@ def test_odd_steps_fall_back_to_the_row_index(tmp_path: Path) -> None:
     (tmp_path / "metrics_rank0000.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     series = loss_series(tmp_path, [])
     assert series.points == [(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0), (5, 1.0), (1000, 0.5)]
+
+
+def series_of(run: Run) -> LossSeries:
+    """The dashboard's curve of a fake run, asked for as the app asks (stdout first)."""
+    return loss_series(run.out, [run.run_dir / "stdout.log", run.run_dir / "stderr.log"])
+
+
+def test_two_runs_in_one_folder_are_two_curves(tmp_path: Path) -> None:
+    """The dashboard drew two runs of one folder as one zig-zag: each curve is now its own
+    run's, and ends where that run's progress says it is."""
+    out, root, t0 = tmp_path / "out", tmp_path / "jobs", time.time() - 1000
+    write(out / METRICS, rows(range(1, 61), run=1, summary=True), t0)
+    write(out / TRAINER_STATE, trainer_state(60, 60, run=1), t0)
+    run = launch(root, out, "train-b", t0 + 100)
+    assert series_of(run).points == []
+    write(out / METRICS, rows(range(1, 26), run=2), t0 + 150, append=True)
+    series = series_of(run)
+    steps = [s for s, _ in series.points]
+    assert steps == list(range(1, 26)) and series.source == METRICS
+    p = run.progress()
+    assert p is not None and series.points[-1] == (p.step, p.loss)

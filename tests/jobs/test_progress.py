@@ -169,3 +169,84 @@ def test_steps_and_numbers_are_bounded() -> None:
         None,
         None,
     ]
+
+
+def _bar(step: int, total: int) -> str:
+    """The trainer's tqdm bar as transformers draws it (no label)."""
+    done = step * 10 // total
+    left, spent = (total - step) % 60, step % 60
+    pct = f"{step * 100 // total:3d}%|{'#' * done:<10}|"
+    return f"{pct} {step}/{total} [00:{spent:02d}<00:{left:02d}, 2.00it/s]"
+
+
+def test_labelled_bars_are_never_training_steps(tmp_path: Path) -> None:
+    """Loader bars print before the trainer's: "Loading weights 20/20" read as 100 % before
+    step 1 (and as "step 20/2" for infer). Only the trainer's unlabelled bar counts."""
+    err, out = tmp_path / "stderr.log", tmp_path / "stdout.log"
+    err.write_text(
+        "Generating train split: 64 examples [00:00, 6762.11 examples/s]\n"
+        "Map (num_proc=4): 100%|##########| 64/64 [00:00<00:00, 900 examples/s]\n"
+        "Loading weights:   0%|          | 0/20 [00:00<?, ?it/s]\r"
+        "Loading weights: 100%|##########| 20/20 [00:00<00:00, 9942.64it/s]\n"
+        "Generating Model Responses: 100%|##########| 2/2 [00:00<00:00, 42.55it/s]\n"
+    )
+    out.write_text("Loading weights: 100%|##########| 20/20 [00:00<00:00, 900it/s]\n")
+    assert progress.parse(None, [err, out], time.time(), running=True) is None
+    with err.open("a") as fh:
+        fh.write(f"\r{_bar(0, 60)}\r{_bar(1, 60)}\r\x1b[A{_bar(2, 60)}\n")
+        fh.write("Writing model shards: 100%|##########| 1/1 [00:00<00:00, 204.00it/s]\n")
+    p = progress.parse(None, [err, out], time.time(), running=True)
+    assert p is not None and (p.step, p.total_steps) == (2, 60)
+
+
+def test_an_evaluation_bar_does_not_pass_for_training(tmp_path: Path) -> None:
+    """transformers' evaluation bar has no label either: the bar whose total is the trainer
+    state's step count wins, and a bar never counts past its own total."""
+    (tmp_path / "trainer_state.json").write_text(json.dumps({"global_step": 10, "max_steps": 60}))
+    err = tmp_path / "stderr.log"
+    err.write_text(f"{_bar(12, 60)}\n{_bar(3, 8)}\r{_bar(4, 8)}\r 5/3 [00:01<00:01]")
+    p = progress.parse(tmp_path, [err], time.time() - 5, running=True)
+    assert p is not None and (p.step, p.total_steps) == (12, 60)
+
+
+def test_a_megabyte_progress_bar_line_still_shows_progress(tmp_path: Path) -> None:
+    """tqdm redraws one line with \\r: after ~900 redraws it is longer than the 64 KB tail, and
+    progress vanished. The line's end (its last state) is what counts."""
+    err = tmp_path / "stderr.log"
+    redraws = "\r".join(_bar(i // 22 + 1, 1500) for i in range(22 * 1000))  # 22 per step
+    err.write_text("Loading weights: 100%|##| 20/20 [00:00<00:00]\n" + redraws)
+    assert err.stat().st_size > 1_000_000
+    p = progress.parse(None, [err], time.time() - 60, running=True)
+    assert p is not None and (p.step, p.total_steps) == (1000, 1500) and p.eta_s is not None
+
+
+def test_steps_never_exceed_the_total(tmp_path: Path) -> None:
+    (tmp_path / "trainer_state.json").write_text(json.dumps({"global_step": 4, "max_steps": 10}))
+    rows = [{"loss": 2.0, "step": 12}]
+    (tmp_path / "metrics_rank0000.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    p = progress.parse(tmp_path, [], None, running=False)
+    assert p is not None and p.step == 12 and p.total_steps is None and p.fraction is None
+    assert any("past the total" in n for n in p.notes)
+
+
+def test_a_large_trainer_state_is_read_by_its_ends(tmp_path: Path) -> None:
+    """A long run's trainer state is megabytes (45 MB over 50 checkpoints cost 1.2 s a
+    status): a status reads its first and last 64 KB; the numbers are those of a full parse."""
+    from jobs.runfiles import trainer_state
+
+    path = tmp_path / "trainer_state.json"
+    path.write_text(trainer_state(3000, 4000, run=1))
+    assert path.stat().st_size > 2 * progress.FULL_PARSE_BYTES
+    whole = progress.read_state(path, [], whole=True)
+    ends = progress.read_state(path, [])
+    assert whole is not None and ends is not None
+    for key in ("global_step", "max_steps", "epoch"):
+        assert ends[key] == whole[key]
+    history, full = progress.loss_rows(ends), progress.loss_rows(whole)
+    assert history[0] == full[0] and history[-1] == full[-1] and len(history) < len(full) // 5
+    p = progress.parse(tmp_path, [], None, running=False)
+    assert p is not None and (p.step, p.total_steps) == (3000, 4000)
+    assert p.first_loss == full[0]["loss"] and p.loss == full[-1]["loss"]
+    path.write_text(json.dumps({"x": "y" * 2 * progress.FULL_PARSE_BYTES}))  # compact: unknown
+    notes: list[str] = []
+    assert progress.read_state(path, notes) == {"log_history": []} and notes

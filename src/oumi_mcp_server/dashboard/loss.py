@@ -1,30 +1,29 @@
-"""A job's loss history, for the dashboard's curve, from the files progress parsing reads.
+"""A job's loss history, for the dashboard's curve, from the evidence `jobs.progress` reads.
 
-Sources, in the order `jobs.progress` trusts them: the output dir's `trainer_state.json`
-(`log_history`, including `eval_loss`), `metrics_rank0000.jsonl` (appended every logged step, so
-fresher while a run is young), then metric lines in the job's logs (cluster jobs have only a log
-snapshot). The source reaching the highest step wins. Reads are bounded and the series is
-thinned to `max_points`, keeping the first and last points. Like `jobs.progress`, parsing is
+Only this job's evidence (see `jobs.progress_base`): its rows of `metrics_rank0000.jsonl`
+(appended by every run into the folder; read from the offset it had at launch), its own
+trainer state (`log_history`, including `eval_loss`: the output dir's, else its newest
+checkpoint's), then metric lines in its own logs (cluster jobs have only a log snapshot). So a
+re-used output folder never draws two runs as one zig-zag, and the curve ends where the job's
+progress says it is. The source reaching the highest step wins. Reads are bounded and the series
+is thinned to `max_points`, keeping the first and last points. Like `jobs.progress`, parsing is
 total: a point whose loss is not a finite number or whose step is not a step count is dropped,
 so the series holds only finite numbers whatever the job wrote.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from oumi_mcp_server.jobs import progress
+from oumi_mcp_server.jobs import progress, progress_base
+from oumi_mcp_server.jobs.progress_base import Window
 
 MAX_POINTS = 400
 _JSONL_BYTES = 2 * 1024 * 1024
-_JSONL_LINES = 20_000
 _LOG_LINES = 5_000
-_STEP = re.compile(r"['\"](?:global_)?step['\"]:\s*['\"]?(\d{1,13})(?!\d)", re.ASCII)
 
 Point = tuple[int, float]
 
@@ -57,23 +56,17 @@ def _from_rows(rows: list[dict[str, Any]]) -> tuple[list[Point], list[Point]]:
     return train, evals
 
 
-def _trainer_state(output_dir: Path) -> tuple[list[Point], list[Point]]:
-    state = progress.trainer_state(output_dir)
+def _trainer_state(output_dir: Path, win: Window) -> tuple[list[Point], list[Point]]:
+    state = progress.trainer_state(output_dir, win, whole=True)
     return _from_rows(progress.loss_rows(state) if state else [])
 
 
-def _metrics(output_dir: Path) -> tuple[list[Point], list[Point], bool]:
-    chunk = progress.safe_tail(output_dir / progress.METRICS_FILE, _JSONL_LINES, _JSONL_BYTES)
-    rows = []
-    for line in chunk.text.splitlines():
-        try:
-            row = json.loads(line)
-        except (ValueError, RecursionError):  # bad JSON, 4,300+ digit ints, deep nesting
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    train, evals = _from_rows(rows)
-    return train, evals, chunk.truncated
+def _metrics(output_dir: Path, win: Window) -> tuple[list[Point], list[Point], bool]:
+    found = progress_base.metric_rows(output_dir, win, _JSONL_BYTES)
+    if found is None:
+        return [], [], False
+    train, evals = _from_rows(found.rows)
+    return train, evals, found.truncated
 
 
 def _log_lines(path: Path) -> tuple[list[Point], bool]:
@@ -84,7 +77,7 @@ def _log_lines(path: Path) -> tuple[list[Point], bool]:
         value = progress.finite(found.group(1)) if found else None
         if value is None:
             continue
-        found_step = _STEP.search(line)
+        found_step = progress.STEP_FIELD.search(line)
         step = progress.count(found_step.group(1)) if found_step else None
         points.append((step if step is not None else len(points) + 1, value))
     return points, chunk.truncated
@@ -105,10 +98,11 @@ def loss_series(
     """The best loss series found for a run (empty when nothing logged a loss yet)."""
     candidates: list[tuple[str, list[Point], list[Point], bool]] = []
     if output_dir is not None and progress.is_folder(output_dir):
-        train, evals = _trainer_state(output_dir)
-        candidates.append((progress.TRAINER_STATE, train, evals, False))
-        m_train, m_evals, m_cut = _metrics(output_dir)
+        win = progress_base.window(progress.run_dir_of(log_paths))
+        m_train, m_evals, m_cut = _metrics(output_dir, win)
         candidates.append((progress.METRICS_FILE, m_train, m_evals, m_cut))
+        train, evals = _trainer_state(output_dir, win)
+        candidates.append((progress.TRAINER_STATE, train, evals, False))
     candidates = [c for c in candidates if c[1]]
     if not candidates:
         for path in log_paths:
@@ -118,7 +112,7 @@ def loss_series(
                 break
     if not candidates:
         return LossSeries()
-    source, train, evals, cut = max(candidates, key=lambda c: c[1][-1][0])
+    source, train, evals, cut = max(candidates, key=lambda c: c[1][-1][0])  # the first on ties
     return LossSeries(
         source=source,
         points=thin(train, max_points),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from oumi_mcp_server.jobs import cancel as cancel_mod
-from oumi_mcp_server.jobs import local_status, procinfo, queue, runfolder
+from oumi_mcp_server.jobs import local_status, procinfo, progress_base, queue, runfolder
 from oumi_mcp_server.jobs.backend import Stopped
 from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, binding, build_plan, render
 from oumi_mcp_server.jobs.record import LOCAL_BACKEND, JobRecord
@@ -79,6 +79,7 @@ class LocalBackend:
             "store": str(self.store.path),
         }
         runfolder.write_json_atomic(run_dir / runfolder.SPEC, spec)
+        progress_base.record(run_dir, output_dir)
         now = time.time()
         runfolder.update_state(run_dir, phase=LocalPhase.QUEUED, queued_at=now)
         return JobRecord(

@@ -24,6 +24,7 @@ from oumi_mcp_server.core.redact import redact_env
 from oumi_mcp_server.core.workspace import require_client_cwd
 from oumi_mcp_server.jobs import commands, env_policy
 from oumi_mcp_server.jobs.models import LaunchPlan
+from oumi_mcp_server.jobs.progress_base import reuse_notes
 from oumi_mcp_server.jobs.record import LAUNCHER_BACKEND, LOCAL_BACKEND
 from oumi_mcp_server.preflight.loading import (
     ConfigLoadError,
@@ -197,13 +198,14 @@ def build_plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
     env = added | user_env
     summary, ready = _preflight(path, cwd) if preflight else ("pre-flight not run", None)
     model = _lookup(data, "model.model_name")
+    output_dir = _output_dir(command, data, overrides, cwd)
     plan = LaunchPlan(
         command=command,
         argv=argv,
         cwd=str(cwd),
         config=str(path),
         config_sha256=hashlib.sha256(raw).hexdigest(),
-        output_dir=_output_dir(command, data, overrides, cwd),
+        output_dir=output_dir,
         job_name=name,
         env=redact_env(env),
         nproc=req.nproc,
@@ -211,7 +213,8 @@ def build_plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
         preflight=summary,
         preflight_ready=ready,
         notes=[
-            "Runs on a snapshot of the config taken at launch; inherits the server's environment."
+            "Runs on a snapshot of the config taken at launch; inherits the server's environment.",
+            *reuse_notes(output_dir, _OUTPUT_KEYS.get(command, ())),
         ],
     )
     return BuiltPlan(plan, path, raw, env, model if isinstance(model, str) else "", data)

@@ -1,12 +1,17 @@
-"""Training progress from what oumi leaves behind: trainer_state.json, metrics_rank*.jsonl, logs.
+"""Training progress of one job, from the evidence it wrote itself (see `progress_base`).
 
-Every source is read bounded (the end of a file, one JSON of at most MAX_STATE_BYTES), so this
-stays cheap however long the run. Sources disagree while a run is young; the highest step wins.
+Sources: this job's trainer_state.json (the output dir's, saved at the end, and its newest
+checkpoint's), its rows of metrics_rank0000.jsonl, and its own logs: the trainer's progress bar
+(never a labelled bar such as "Loading weights: 20/20" or "Map: 64/64") and the metric dicts
+the trainer prints. All of them are this run's, so the furthest step wins; the step never
+exceeds the total. Every read is bounded (the ends of files, never a whole trainer state for a
+status), so a call costs the same with 50 checkpoints and a gigabyte of logs.
 
 Parsing is total: these files are written by a job (any job, any bug), and one odd value must not
 break the status of that job, let alone the listing of all jobs. A value that is not a usable
 number (a string, NaN, 1e400, a nested object, a 5,000-digit integer) reads as unknown (None),
-and the answer's `notes` say which one.
+and the answer's `notes` say which one. The dashboard, `list_jobs`, `get_job_status` and
+`wait_for_job` all read this one model (`Notifier` turns it into progress notifications).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import math
 import re
 import stat
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +29,33 @@ from oumi_mcp_server.core.echo import short
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.safe_read import read_regular_file
 from oumi_mcp_server.jobs import logs
-from oumi_mcp_server.jobs.models import JobProgress
+from oumi_mcp_server.jobs import progress_base as base
+from oumi_mcp_server.jobs.models import JobProgress, JobStatusView
+from oumi_mcp_server.jobs.progress_base import MAX_STEP, METRICS_FILE, TRAINER_STATE, Window, count
+from oumi_mcp_server.jobs.states import JobState
 
-# Bounded runs of digits (never a 5,000-digit int() to parse), ASCII only.
-_TQDM = re.compile(
-    r"(?<!\d)(\d{1,12})/(\d{1,12}) \[(?:(\d{1,6}):)?(\d{1,6}):(\d{1,6})"
+# The trainer's tqdm bar: at the start of a line (or of a \r redraw), no label before it; an
+# optional "42%|####  |" then "n/total [elapsed<remaining". Digit runs are bounded, ASCII only.
+_BAR = re.compile(
+    r"^[ \t]*(?:\x1b\[[0-9;]{0,8}[A-Za-z])*[ \t]*(?:\d{1,3}%\|[^|\n]{0,200}\|[ \t]*)?"
+    r"(\d{1,12})/(\d{1,12}) \[(?:(\d{1,6}):)?(\d{1,6}):(\d{1,6})"
     r"<(?:(?:(\d{1,6}):)?(\d{1,6}):(\d{1,6})|\?)",
-    re.ASCII,
+    re.ASCII | re.MULTILINE,
 )
 _NUM = r"['\"]?(-?\d{1,400}(?:\.\d{1,400})?(?:[eE][-+]?\d{1,6})?)['\"]?"
 LOSS_FIELD = re.compile(r"['\"]loss['\"]:\s*" + _NUM, re.ASCII)
 """A `'loss': 1.23` field of a metric dict printed to a log (JSON or Python repr)."""
+STEP_FIELD = re.compile(r"['\"](?:global_)?step['\"]:\s*['\"]?(\d{1,13})(?!\d)", re.ASCII)
 _EPOCH = re.compile(r"['\"]epoch['\"]:\s*" + _NUM, re.ASCII)
 _TAIL_BYTES = 64 * 1024
 MAX_STATE_BYTES = 32 * 1024 * 1024
-MAX_STEP = 10**12
-"""A larger step count is not a real run's; it also keeps every ratio and ETA a finite float."""
+FULL_PARSE_BYTES = 256 * 1024
+"""A larger trainer state is read by its two ends only (for a status; the curve reads it all)."""
+_ENDS_BYTES = 64 * 1024
+_TOP_FIELD = re.compile(rb'^  "(epoch|global_step|max_steps)": ([^\n]{1,80}?),?$', re.M)
+_ENTRY = re.compile(rb"^    \{$(.{0,8192}?)^    \}", re.M | re.S)
 MAX_NOTES = 5
-TRAINER_STATE = "trainer_state.json"
-METRICS_FILE = "metrics_rank0000.jsonl"
+__all__ = ["MAX_STEP", "METRICS_FILE", "TRAINER_STATE", "JobProgress", "Notifier", "count", "parse"]
 
 
 def finite(value: Any) -> float | None:
@@ -55,17 +69,6 @@ def finite(value: Any) -> float | None:
     except (ValueError, OverflowError):  # not a number; an int too large for a float
         return None
     return number if math.isfinite(number) else None
-
-
-def count(value: Any) -> int | None:
-    """A step count in 0..MAX_STEP from an int, an integral float or a digit string; else None."""
-    integral = isinstance(value, float) and value.is_integer()  # inf and NaN are not
-    digits = isinstance(value, str) and 0 < len(value) <= 13 and value.isascii() and value.isdigit()
-    if integral or digits:
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    return value if 0 <= value <= MAX_STEP else None
 
 
 def note(notes: list[str], text: str) -> None:
@@ -86,10 +89,8 @@ def _field(row: dict[str, Any], key: str, source: str, notes: list[str], steps: 
 
 def is_regular(path: Path) -> bool:
     """Whether `path` is a regular file (not a FIFO a job left, not a folder); never raises."""
-    try:
-        return stat.S_ISREG(path.stat().st_mode)
-    except (OSError, ValueError):
-        return False
+    st = base.stat_of(path)
+    return st is not None and stat.S_ISREG(st.st_mode)
 
 
 def is_folder(path: Path) -> bool:
@@ -99,19 +100,18 @@ def is_folder(path: Path) -> bool:
         return False
 
 
-def _checkpoints(output_dir: Path) -> list[Path]:
-    """The two newest checkpoint folders (older ones cannot be ahead of them)."""
-    try:
-        found = [
-            (int(p.name[11:]), p)
-            for p in output_dir.glob("checkpoint-*")
-            if p.name[11:].isascii() and p.name[11:].isdigit() and len(p.name) < 40
-        ]
-    except OSError:
-        return []
-    return [p for _, p in sorted(found)[-2:]]
+def safe_tail(path: Path, lines: int, max_bytes: int = _TAIL_BYTES) -> logs.Tail:
+    """The end of a job-written text file; empty unless it is a regular file that can be read
+    (a FIFO would block the reader, a folder or an I/O error would raise)."""
+    if is_regular(path):
+        try:
+            return logs.tail(path, lines, max_bytes)
+        except OSError:
+            pass
+    return logs.Tail("", 0, 0, False)
 
 
+# ---- trainer_state.json --------------------------------------------------------------------
 def _read_json(path: Path, notes: list[str]) -> Any:
     try:
         raw = read_regular_file(path, MAX_STATE_BYTES, kind="trainer_state")
@@ -126,17 +126,47 @@ def _read_json(path: Path, notes: list[str]) -> Any:
         return None
 
 
-def trainer_state(output_dir: Path, notes: list[str] | None = None) -> dict[str, Any] | None:
-    """The newest trainer_state.json: the output dir's, else the highest checkpoint's."""
+def _state_ends(path: Path, size: int, notes: list[str]) -> dict[str, Any]:
+    """The fields a status needs from a large trainer state written as transformers writes it
+    (indent 2, sorted keys): the top-level counts, the first and the last log entries."""
+    head = base.read_range(path, 0, _ENDS_BYTES)
+    tail = base.read_range(path, size - _ENDS_BYTES, _ENDS_BYTES)
+    out: dict[str, Any] = {}
+    for chunk in (head, tail):
+        for key, raw in _TOP_FIELD.findall(chunk):
+            if (row := base.json_row(b'{"v": ' + raw + b"}")) is not None:
+                out[key.decode()] = row["v"]
+    start = head.find(b'"log_history": [')
+    first = _ENTRY.search(head, start) if start >= 0 else None
+    bodies = ([first[1]] if first else []) + [m[1] for m in _ENTRY.finditer(tail)]
+    entries = [base.json_row(b"{" + body + b"}") for body in bodies]
+    out["log_history"] = [e for e in entries if e is not None]
+    if "global_step" not in out:
+        note(notes, f"{path.name} is not laid out as transformers writes it; read as unknown.")
+    return out
+
+
+def read_state(path: Path, notes: list[str], whole: bool = False) -> dict[str, Any] | None:
+    """A trainer state: whole (up to MAX_STATE_BYTES) when `whole` or small, else its ends."""
+    st = base.stat_of(path)
+    if whole or st is None or not stat.S_ISREG(st.st_mode) or st.st_size <= FULL_PARSE_BYTES:
+        data = _read_json(path, notes)
+    else:
+        data = _state_ends(path, st.st_size, notes)
+    return data if isinstance(data, dict) else None
+
+
+def trainer_state(
+    output_dir: Path, win: Window, notes: list[str] | None = None, whole: bool = False
+) -> dict[str, Any] | None:
+    """This job's furthest trainer state: the output dir's, else its newest checkpoint's."""
     notes = [] if notes is None else notes
     best: dict[str, Any] | None = None
     best_step = -1
-    for folder in (output_dir, *_checkpoints(output_dir)):
-        data = _read_json(folder / TRAINER_STATE, notes)
-        if not isinstance(data, dict):
-            continue
-        step = count(data.get("global_step"))
-        if best is None or (step if step is not None else -1) >= best_step:
+    for path in base.owned_states(output_dir, win):
+        data = read_state(path, notes, whole)
+        step = count(data.get("global_step")) if data else None
+        if data is not None and (best is None or (step if step is not None else -1) > best_step):
             best, best_step = data, step if step is not None else -1
     return best
 
@@ -147,38 +177,54 @@ def loss_rows(state: dict[str, Any]) -> list[dict[str, Any]]:
     return [h for h in history if isinstance(h, dict)] if isinstance(history, list) else []
 
 
-def _metrics(output_dir: Path) -> tuple[dict[str, Any] | None, Any]:
-    """Last logged metric dict with a loss, and the first row's loss, from metrics_rank0000."""
-    path = output_dir / METRICS_FILE
-    text = safe_tail(path, 50).text
-    if not text:
-        return None, None
-    last: dict[str, Any] | None = None
-    for line in reversed(text.splitlines()):
-        row = _json_line(line)
-        if isinstance(row, dict) and "loss" in row:
-            last = row
-            break
-    first = _json_line(logs.head_line(path))
-    return last, first.get("loss") if isinstance(first, dict) else None
+# ---- evidence, one source at a time ------------------------------------------------------------
+@dataclass
+class _Seen:
+    """What one source says; `loss_step` is the step its latest loss was logged at."""
+
+    source: str
+    rank: int
+    """Which loss wins on equal steps: metrics rows (full precision, freshest) first."""
+    step: int | None = None
+    total: int | None = None
+    loss: float | None = None
+    loss_step: int = -1
+    first_loss: float | None = None
+    epoch: float | None = None
+    eta_s: float | None = None
 
 
-def safe_tail(path: Path, lines: int, max_bytes: int = _TAIL_BYTES) -> logs.Tail:
-    """The end of a job-written text file; empty unless it is a regular file that can be read
-    (a FIFO would block the reader, a folder or an I/O error would raise)."""
-    if is_regular(path):
-        try:
-            return logs.tail(path, lines, max_bytes)
-        except OSError:
-            pass
-    return logs.Tail("", 0, 0, False)
-
-
-def _json_line(line: str) -> Any:
-    try:
-        return json.loads(line)
-    except (ValueError, RecursionError):
+def _from_state(output_dir: Path, win: Window, notes: list[str]) -> _Seen | None:
+    state = trainer_state(output_dir, win, notes)
+    if not state:
         return None
+    seen = _Seen(TRAINER_STATE, 1)
+    seen.step = _field(state, "global_step", TRAINER_STATE, notes, steps=True) or None
+    seen.total = _field(state, "max_steps", TRAINER_STATE, notes, steps=True) or None
+    seen.epoch = _field(state, "epoch", TRAINER_STATE, notes, steps=False)
+    history = [h for h in loss_rows(state) if "loss" in h]
+    if history:
+        seen.loss = _field(history[-1], "loss", TRAINER_STATE, notes, steps=False)
+        seen.loss_step = count(history[-1].get("step")) or seen.step or 0
+        seen.first_loss = finite(history[0]["loss"])
+    return seen
+
+
+def _from_metrics(output_dir: Path, win: Window, notes: list[str]) -> _Seen | None:
+    found = base.metric_rows(output_dir, win, _TAIL_BYTES)
+    if found is None or not found.rows:
+        return None
+    seen = _Seen(METRICS_FILE, 2)
+    steps = [s for r in found.rows if (s := count(r.get("step", r.get("global_step"))))]
+    seen.step = max(steps) if steps else None
+    last = next((r for r in reversed(found.rows) if "loss" in r), None)
+    if last is not None:
+        seen.loss = _field(last, "loss", METRICS_FILE, notes, steps=False)
+        seen.loss_step = count(last.get("step", last.get("global_step"))) or 0
+        seen.epoch = finite(last.get("epoch"))
+    first = found.first if found.first and "loss" in found.first else None
+    seen.first_loss = finite(first["loss"]) if first else None
+    return seen
 
 
 def _hms(h: str | None, m: str | None, s: str | None) -> float:
@@ -187,97 +233,146 @@ def _hms(h: str | None, m: str | None, s: str | None) -> float:
 
 def _training_bar(
     texts: list[tuple[Path, str]], total_steps: int | None
-) -> tuple[str, tuple[str, ...] | None]:
-    """The last tqdm bar that looks like the trainer's, over all logs (earlier logs first).
-
-    The trainer's bar has no label; "Loading weights: 20/20" or "Map: 64/64" bars, in any of the
-    logs, would otherwise pass for training steps. A bar whose total is the known step count wins.
-    """
-    plain: list[tuple[str, tuple[str, ...]]] = []
-    labelled: list[tuple[str, tuple[str, ...]]] = []
-    for path, text in texts:
-        for match in _TQDM.finditer(text):
-            prefix = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
-            kind = labelled if ":" in prefix.split("|", 1)[0] else plain
-            kind.append((path.name, match.groups()))
-    bars = plain or labelled
+) -> tuple[str, tuple[str | Any, ...] | None]:
+    """The trainer's last bar over all logs: unlabelled (tqdm writes a label before the
+    percentage), n <= total; one whose total is the trainer state's step count wins."""
+    bars = [
+        (path.name, m.groups())
+        for path, text in texts
+        for m in _BAR.finditer(text)
+        if (n := count(m[1])) is not None and (total := count(m[2])) and n <= total
+    ]
     if total_steps:
         bars = [b for b in bars if count(b[1][1]) == total_steps] or bars
     return bars[-1] if bars else ("", None)
 
 
-def _from_trainer_state(output_dir: Path, prog: JobProgress, notes: list[str]) -> None:
-    state = trainer_state(output_dir, notes)
-    if not state:
-        return
-    prog.step = _field(state, "global_step", TRAINER_STATE, notes, steps=True) or None
-    prog.total_steps = _field(state, "max_steps", TRAINER_STATE, notes, steps=True) or None
-    prog.epoch = _field(state, "epoch", TRAINER_STATE, notes, steps=False)
-    history = [h for h in loss_rows(state) if "loss" in h]
-    if history:
-        prog.loss = _field(history[-1], "loss", TRAINER_STATE, notes, steps=False)
-        prog.first_loss = finite(history[0]["loss"])
-    prog.sources.append(TRAINER_STATE)
-
-
-def _from_metrics(output_dir: Path, prog: JobProgress, notes: list[str]) -> None:
-    last, first = _metrics(output_dir)
-    if not last:
-        return
-    step = count(last.get("step") or last.get("global_step"))
-    if step is not None and step >= (prog.step or 0):
-        prog.step = step
-        prog.loss = _field(last, "loss", METRICS_FILE, notes, steps=False)
-        prog.epoch = finite(last.get("epoch")) or prog.epoch
-    first_loss = finite(first)
-    prog.first_loss = first_loss if first_loss is not None else prog.first_loss
-    prog.sources.append(METRICS_FILE)
-
-
-def _from_logs(log_paths: list[Path], prog: JobProgress) -> float | None:
-    """Step and loss from the logs' progress bars and metric lines; the bar's ETA if any."""
+def _from_logs(log_paths: list[Path], total_steps: int | None) -> list[_Seen]:
+    """The trainer's bar (step, total, ETA) and printed metric dicts (loss, epoch, step)."""
     texts = [(p, safe_tail(p, 400).text.replace("\r", "\n")) for p in log_paths]
-    tqdm_eta: float | None = None
-    bar_path, bar = _training_bar(texts, prog.total_steps)
+    found = []
+    name, bar = _training_bar(texts, total_steps)
     if bar is not None:
         n, total, *_elapsed, eh, em, es = bar
-        step, total_steps = count(n), count(total)
-        if step is not None and total_steps and (prog.step is None or step >= prog.step):
-            prog.step, prog.total_steps = step, total_steps
-            tqdm_eta = _hms(eh, em, es) if es else None
-        prog.sources.append(f"{bar_path} progress bar")
+        seen = _Seen(f"{name} progress bar", 0, step=count(n), total=count(total))
+        seen.eta_s = _hms(eh, em, es) if es else None
+        found.append(seen)
     for path, text in texts:
-        losses = LOSS_FIELD.findall(text)
-        if losses and prog.loss is None:
-            prog.loss = finite(losses[-1])
-            prog.first_loss = prog.first_loss if prog.first_loss is not None else finite(losses[0])
-            epochs = _EPOCH.findall(text)
-            prog.epoch = finite(epochs[-1]) if epochs else prog.epoch
-            prog.sources.append(f"{path.name} metric lines")
-    return tqdm_eta
+        losses = list(LOSS_FIELD.finditer(text))
+        if not losses:
+            continue
+        last = losses[-1]
+        end = text.find("\n", last.end())
+        step = STEP_FIELD.search(
+            text[text.rfind("\n", 0, last.start()) + 1 : end % (len(text) + 1)]
+        )
+        seen = _Seen(f"{path.name} metric lines", 0, loss=finite(last[1]))
+        seen.step = count(step[1]) if step else None
+        seen.loss_step = seen.step or 0
+        seen.first_loss = finite(losses[0][1])
+        epochs = _EPOCH.findall(text)
+        seen.epoch = finite(epochs[-1]) if epochs else None
+        found.append(seen)
+        break
+    return found
+
+
+# ---- one model ------------------------------------------------------------------------------
+def run_dir_of(log_paths: list[Path]) -> Path | None:
+    """The run folder: the service passes its stdout and stderr logs."""
+    return log_paths[0].parent if log_paths else None
 
 
 def parse(
-    output_dir: Path | None, log_paths: list[Path], started_at: float | None, running: bool
+    output_dir: Path | None,
+    log_paths: list[Path],
+    started_at: float | None,
+    running: bool,
+    ended_at: float | None = None,
 ) -> JobProgress | None:
-    """What the job's own files say of its progress; None when they say nothing yet."""
-    prog = JobProgress()
+    """What this job's own evidence says of its progress; None when it says nothing yet."""
     notes: list[str] = []
+    win = base.window(run_dir_of(log_paths), started_at, ended_at)
+    seen: list[_Seen] = []
     if output_dir is not None and is_folder(output_dir):
-        _from_trainer_state(output_dir, prog, notes)
-        _from_metrics(output_dir, prog, notes)
-    tqdm_eta = _from_logs(log_paths, prog)
-    prog.notes = notes
-    if not prog.sources and not notes:
+        seen += filter(
+            None, (_from_state(output_dir, win, notes), _from_metrics(output_dir, win, notes))
+        )
+    state_total = next((s.total for s in seen if s.source == TRAINER_STATE and s.total), None)
+    seen += _from_logs(log_paths, state_total)
+    if not seen and not notes:
         return None
+    prog = JobProgress(sources=[s.source for s in seen])
+    steps = [s.step for s in seen if s.step]
+    prog.step = max(steps) if steps else None
+    prog.total_steps = state_total or next((s.total for s in seen if s.total), None)
+    if prog.step is not None and prog.total_steps and prog.step > prog.total_steps:
+        note(
+            notes,
+            f"Step {prog.step} is past the total {prog.total_steps} a source gave; "
+            "total shown as unknown.",
+        )
+        prog.total_steps = None
+    with_loss = [s for s in seen if s.loss is not None]
+    if with_loss:
+        best = max(with_loss, key=lambda s: (s.loss_step, s.rank))
+        prog.loss, prog.epoch = best.loss, best.epoch
+    prog.epoch = (
+        prog.epoch
+        if prog.epoch is not None
+        else next((s.epoch for s in seen if s.epoch is not None), None)
+    )
+    firsts = sorted((s for s in seen if s.first_loss is not None), key=lambda s: -s.rank)
+    prog.first_loss = firsts[0].first_loss if firsts else None
     if prog.step is not None and prog.total_steps:
         prog.fraction = round(min(1.0, prog.step / prog.total_steps), 4)
+        bar_eta = next((s.eta_s for s in seen if s.eta_s is not None and s.step == prog.step), None)
         if running:
-            if tqdm_eta is not None:
-                prog.eta_s = tqdm_eta
+            if bar_eta is not None:
+                prog.eta_s = bar_eta
             elif started_at and prog.step and math.isfinite(started_at):
                 rate = max(0.0, time.time() - started_at) / prog.step
                 prog.eta_s = round(max(0.0, (prog.total_steps - prog.step) * rate), 1)
         else:
             prog.eta_s = 0.0 if prog.fraction >= 1.0 else None
+    prog.notes = notes
     return prog
+
+
+# ---- wait_for_job's notifications ----------------------------------------------------------------
+@dataclass
+class Notifier:
+    """Progress notifications from successive views of one job: `progress` strictly increases
+    (as MCP requires) and never exceeds `total`; a heartbeat goes out when nothing moved for
+    `heartbeat_s`, so clients do not time out. While the job runs, the value stays a hair below
+    the total (room for heartbeats while the last step saves); it reaches it once the job ends."""
+
+    heartbeat_s: float
+    last: float | None = None
+    key: tuple[Any, ...] = ()
+    at: float = 0.0
+
+    def next(self, view: JobStatusView, now: float) -> tuple[float, float | None, str] | None:
+        """(progress, total, message) to send for `view`, or None to send nothing."""
+        p = view.progress
+        total = float(p.total_steps) if p and p.total_steps else None
+        step = float(p.step) if p and p.step is not None else 0.0
+        step = min(step, total) if total is not None else step
+        loss = p.loss if p else None
+        key = (view.status, step, total, loss)
+        if key == self.key and now - self.at < self.heartbeat_s:
+            return None
+        cap = math.inf if total is None else total
+        if total is not None and not JobState(view.status).is_terminal():
+            cap = total - max(total * 1e-6, 1e-9)
+        after = -math.inf if self.last is None else math.nextafter(self.last, math.inf)
+        value = min(max(step, after), cap)
+        if value < after:  # no room under this total (it shrank): say nothing of a total
+            value, total = after, None
+        self.last, self.key, self.at = value, key, now
+        words = [view.status]
+        if p and p.step is not None:
+            words.append(f"step {int(step)}" + (f"/{int(total)}" if total else ""))
+        if loss is not None:
+            words.append(f"loss {loss:.4g}")
+        return value, total, ", ".join(words)
