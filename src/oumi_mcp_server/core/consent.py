@@ -97,7 +97,7 @@ def verify(token: str | None, purpose: str, plan: Mapping[str, Any]) -> str:
             "confirm_token_missing", "This action needs the user's confirmation.", fix
         )
     parts = token.split(".")
-    if len(token) > 200 or len(parts) != 4 or parts[0] != _VERSION or not parts[1].isdigit():
+    if len(token) > 200 or len(parts) != 4 or parts[0] != _VERSION or not parts[1].isdecimal():
         raise ServiceError(
             "confirm_token_malformed", "The confirm_token is not one this server issued.", fix
         )

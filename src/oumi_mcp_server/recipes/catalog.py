@@ -6,6 +6,7 @@ import difflib
 from collections import Counter
 from pathlib import Path, PurePosixPath
 
+from oumi_mcp_server.core.echo import short, short_path
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.vocabulary import RECIPE_TASK_ALIASES
 from oumi_mcp_server.recipes.extract import OTHER_TASK, TASK_TYPES, Recipe
@@ -24,7 +25,7 @@ def normalize_task(task: str) -> str:
     if key not in VALID_TASKS:
         raise ServiceError(
             "unknown_task",
-            f"Unknown task type {task!r}.",
+            f"Unknown task type '{short(task)}'.",
             f"Use one of: {', '.join(VALID_TASKS)}.",
             {"valid": list(VALID_TASKS)},
         )
@@ -33,6 +34,8 @@ def normalize_task(task: str) -> str:
 
 def _is_binary(path: Path) -> bool:
     try:
+        if not path.is_file():  # a FIFO or a device would block or stream forever
+            return False
         with path.open("rb") as handle:
             return b"\x00" in handle.read(8192)
     except OSError:
@@ -164,7 +167,7 @@ class Catalog:
             close = [r.path for r in self.search(rel)[0][:5]]
         raise ServiceError(
             "unknown_path",
-            f"No recipe at {path!r} in {self.source}.",
+            f"No recipe at '{short_path(path)}' in {self.source}.",
             "Pick one of the candidates, or find one with search_configs.",
             {"candidates": close},
         )
@@ -174,31 +177,32 @@ class Catalog:
         root = self.root.resolve()
         try:
             target = (root / rel).resolve()
-        except (OSError, RuntimeError):
-            return
-        if not target.is_relative_to(root) or not target.exists():
+            if not target.is_relative_to(root) or not target.exists():
+                return
+            is_dir = target.is_dir()
+        except (OSError, ValueError, RuntimeError):  # a name too long, a NUL: no such recipe
             return
         inside = target.relative_to(root).as_posix()
-        if target.is_dir():
+        if is_dir:
             prefix = "" if inside == "." else inside + "/"
             listed = sorted(
                 (r for r in self.recipes if r.path.startswith(prefix)), key=self._tiebreak
             )
             raise ServiceError(
                 "is_directory",
-                f"{rel!r} is a folder holding {len(listed)} recipes, not a recipe file.",
+                f"'{short_path(rel)}' is a folder of {len(listed)} recipes, not a recipe file.",
                 "Pass one of the recipe paths listed in details.",
                 {"recipes": [r.path for r in listed[:10]]},
             )
         if _is_binary(target):
             raise ServiceError(
                 "binary_file",
-                f"{rel!r} is a binary file, not a recipe.",
+                f"'{short_path(rel)}' is a binary file, not a recipe.",
                 "Pass a YAML recipe path from search_configs.",
             )
         raise ServiceError(
             "not_a_recipe",
-            f"{rel!r} is not a YAML recipe.",
+            f"'{short_path(rel)}' is not a YAML recipe.",
             "Pass a .yaml recipe path from search_configs.",
         )
 
