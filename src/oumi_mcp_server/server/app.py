@@ -7,6 +7,7 @@ from mcp.server.mcpserver import MCPServer
 from oumi_mcp_server import __version__
 from oumi_mcp_server.server import (
     tools_clusters,
+    tools_data,
     tools_guidance,
     tools_jobs,
     tools_preflight,
@@ -40,6 +41,7 @@ def build_server() -> MCPServer:
         tools_jobs,
         tools_results,
         tools_clusters,
+        tools_data,
         tools_guidance,
     )
     for module in modules:
