@@ -9,6 +9,7 @@ import typing
 from typing import Any
 
 import pytest
+from docparse import bare_flags, oumi_commands, tool_like_names
 
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.guidance.loader import guide_names, list_guides, read_guide
@@ -22,6 +23,8 @@ EXPECTED_GUIDES = {
     "analyze",
     "cloud_launch",
     "post_training",
+    "tune",
+    "judge",
 }
 
 # The tool names the team committed to (issue 2); all must be live, and the guides may name
@@ -44,60 +47,7 @@ PLANNED_TOOLS = {
     "down_cluster",
     "fetch_outputs",
 }
-# A backticked snake_case word starting with one of these verbs reads as a tool name.
-TOOL_VERBS = {name.split("_")[0] for name in PLANNED_TOOLS} | {
-    "check",
-    "create",
-    "delete",
-    "describe",
-    "download",
-    "launch",
-    "merge",
-    "push",
-    "read",
-    "show",
-    "start",
-    "submit",
-    "tail",
-    "update",
-    "upload",
-    "deploy",
-    "evaluate",
-    "train",
-}
-
-_FENCE = re.compile(r"```[a-z]*\n(.*?)```", re.S)
-_INLINE = re.compile(r"`([^`\n]+)`")
-_SNAKE = re.compile(r"^([a-z][a-z0-9]*)(?:_[a-z0-9]+)+(?:\(.*\))?$")
-_OUMI_CMD = re.compile(r"(?<![\w./\[-])oumi ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)?)((?: +\S+)*)")
 _GUIDE_URI = re.compile(r"guidance://([a-z_{}]+)")
-
-
-def code_snippets(text: str) -> list[str]:
-    """Every inline code span and every line of every fenced block."""
-    blocks = _FENCE.findall(text)
-    snippets = [line for block in blocks for line in block.splitlines()]
-    return snippets + _INLINE.findall(_FENCE.sub("", text))
-
-
-def tool_like_names(text: str) -> set[str]:
-    found = set()
-    for span in _INLINE.findall(_FENCE.sub("", text)):
-        match = _SNAKE.match(span.strip())
-        if match and match.group(1) in TOOL_VERBS:
-            found.add(span.strip().split("(")[0])
-    return found
-
-
-def oumi_commands(text: str) -> list[tuple[list[str], list[str]]]:
-    """(command words, flags) of every `oumi <subcommand> ...` written in code."""
-    out = []
-    for snippet in code_snippets(text):
-        for match in _OUMI_CMD.finditer(snippet):
-            words = match.group(1).split()
-            flags = [tok for tok in match.group(2).split() if tok.startswith("-")]
-            out.append((words, flags))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +136,9 @@ def _config_classes() -> dict[str, type]:
         QuantizationConfig,
         SynthesisConfig,
         TrainingConfig,
+        TuningConfig,
     )
+    from oumi.core.configs.judge_config import JudgeConfig
 
     return {
         "train": TrainingConfig,
@@ -196,6 +148,9 @@ def _config_classes() -> dict[str, type]:
         "synth": SynthesisConfig,
         "analyze": TypedAnalyzeConfig,
         "quantize": QuantizationConfig,
+        "tune": TuningConfig,
+        "judge dataset": JudgeConfig,
+        "judge conversations": JudgeConfig,
         "launch up": JobConfig,
         "launch run": JobConfig,
     }
@@ -273,6 +228,40 @@ def test_every_oumi_command_and_flag_in_the_guides_exists(
                 field = flag.lstrip("-")
                 assert config_field_exists(configs[key], field), f"{where}: no field {flag}"
     assert seen >= 10
+
+
+GUIDE_CONFIG = {
+    "train": "train",
+    "eval": "evaluate",
+    "infer": "infer",
+    "synth": "synth",
+    "analyze": "analyze",
+    "tune": "tune",
+    "judge": "judge dataset",
+}
+
+
+@pytest.mark.slow  # imports oumi's whole CLI
+def test_every_bare_oumi_flag_in_the_guides_exists(guides: dict[str, str], oumi_cli: Any) -> None:
+    """A flag written alone (`--output_path`) is an option of an oumi command or a field of the
+    guide's config class; `--<section>.<field>` is a placeholder."""
+    options = set()
+    stack = [oumi_cli]
+    while stack:
+        command = stack.pop()
+        options |= {o for param in command.params for o in (*param.opts, *param.secondary_opts)}
+        stack += list(getattr(command, "commands", {}).values())
+    configs = _config_classes()
+    seen = 0
+    for name, text in guides.items():
+        for flag in bare_flags(text):
+            seen += 1
+            if "<" in flag or flag in options:
+                continue
+            config = configs.get(GUIDE_CONFIG.get(name, ""))
+            assert config is not None, f"guidance://{name}: unknown flag {flag}"
+            assert config_field_exists(config, flag.lstrip("-")), f"guidance://{name}: {flag}"
+    assert seen >= 5
 
 
 def test_command_extractor_finds_commands_in_code_only() -> None:

@@ -33,6 +33,7 @@ from oumi_mcp_server.jobs.models import (
     JobList,
     JobLogs,
     JobStatusView,
+    JobSummary,
     LaunchResult,
 )
 from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest
@@ -47,6 +48,8 @@ _READ = ToolAnnotations(
 )
 T = TypeVar("T")
 CLUSTER_KEYS = "With cloud: " + " ".join(ClusterOptions.model_fields)
+COMPLETED_SHOWN = 20
+ENDED = frozenset(s.value for s in JobState if s.is_terminal())
 HEARTBEAT_S = 15.0
 """wait_for_job re-sends progress this often even when nothing moved, so clients do not time out."""
 JobId = Annotated[str, Field(description="Job id.")]
@@ -284,6 +287,20 @@ def register(app: MCPServer) -> None:
         """Jobs running now."""
         result = await run_blocking((await _jobs()).list_jobs, "running", 50, None)
         return result.model_dump_json()
+
+    @app.resource("jobs://completed", mime_type="application/json")
+    async def completed_jobs() -> str:
+        """Jobs that ended lately (completed, failed, cancelled, lost), newest first; at most 20."""
+        service = await _jobs()
+        ended: list[JobSummary] = []
+        page = JobList(jobs=[], total_stored=0)
+        for _ in range(2):
+            page = await run_blocking(service.list_jobs, None, 100, page.next_cursor)
+            ended += [j for j in page.jobs if j.status in ENDED]
+            if page.next_cursor is None or len(ended) >= COMPLETED_SHOWN:
+                break
+        shown = JobList(jobs=ended[:COMPLETED_SHOWN], total_stored=page.total_stored)
+        return shown.model_dump_json()
 
     @app.resource("jobs://{job_id}", mime_type="application/json")
     async def job_resource(job_id: str) -> str:
