@@ -14,13 +14,32 @@ LINES = st.one_of(
     st.dictionaries(st.text(max_size=5), st.text(max_size=10), max_size=3).map(
         lambda d: json.dumps(d, ensure_ascii=False).encode()
     ),
-    st.sampled_from([b"", b"  ", b"\r", b"[1]", b"null", b"{", b"[" * 5000, b"\xff\xfe", b"{}\r"]),
+    st.sampled_from(
+        [
+            b"",
+            b"  ",
+            b"\r",
+            b"[1]",
+            b"null",
+            b"{",
+            b"[" * 5000,
+            b"\xff\xfe",
+            b"{}\r",
+            b"\xef\xbb\xbf{}",
+            b"{\x00}\x00",
+            b"\xc2\xa0",
+        ]
+    ),
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(LINES, max_size=20), st.booleans())
-def test_rows_match_lines_and_parsing_never_raises(lines: list[bytes], trailing: bool) -> None:
+@given(st.lists(LINES, max_size=20), st.booleans(), st.booleans())
+def test_rows_match_lines_and_parsing_never_raises(
+    lines: list[bytes], trailing: bool, bad_utf8: bool
+) -> None:
+    if bad_utf8:  # one undecodable line sends the whole block down the bytes path
+        lines = [*lines, b"\xff"]
     data = b"\n".join(lines) + (b"\n" if trailing and lines else b"")
     rows = list(parse_lines(data))
     pieces = data.split(b"\n")
@@ -32,7 +51,7 @@ def test_rows_match_lines_and_parsing_never_raises(lines: list[bytes], trailing:
         if not row.blank:
             assert (row.value is None) != (row.error is None)
             if row.value is not None:
-                assert row.value == json.loads(raw)
+                assert row.value == json.loads(raw.decode().removeprefix("\ufeff"))
 
 
 def test_window_rows_give_byte_offsets() -> None:

@@ -8,6 +8,7 @@ import time
 from collections import Counter as Tally
 
 from oumi_mcp_server.core.echo import short, short_path
+from oumi_mcp_server.data.jsonl import where
 from oumi_mcp_server.data.models import InspectAnswer, TokenStats
 from oumi_mcp_server.data.reader import open_rows
 from oumi_mcp_server.data.scan import DETECT_ROWS, IssueLog, judged, locate
@@ -42,7 +43,7 @@ def inspect_dataset(
     log = IssueLog()
     texts: list[str] = []
     rng = random.Random(0)  # noqa: S311 -- a reproducible sample, not a secret
-    seen: dict[int, str] = {}
+    seen: dict[int, tuple[int | None, int | None, int]] = {}
     roles: Tally[str] = Tally()
     columns: dict[str, None] = dict.fromkeys(src.columns)
     read = valid = empty = dupes = row_bytes = 0
@@ -51,15 +52,15 @@ def inspect_dataset(
     for v in verdicts:
         read += 1
         row_bytes += len(v.row.key) + 1
-        where = v.row.where()
         for kind, detail in v.problems:
-            log.add(kind, where, detail)
+            log.add(kind, v.row.where(), detail)
         empty += v.row.blank
         if v.row.key:
-            first = seen.setdefault(hash(v.row.key), where)
-            if first != where:
+            place = v.row.place()
+            first = seen.setdefault(hash(v.row.key), place)
+            if first is not place:
                 dupes += 1
-                log.add("duplicate_row", where, f"same as {first}")
+                log.add("duplicate_row", v.row.where(), f"same as {where(first)}")
         if v.row.value is not None and read <= DETECT_ROWS and len(columns) < MAX_COLUMNS:
             columns.update(dict.fromkeys(list(v.row.value)[:MAX_COLUMNS]))
         if not v.problems and v.row.value is not None:

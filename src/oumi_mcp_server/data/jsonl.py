@@ -26,17 +26,32 @@ class Row:
     key: bytes = b""  # what duplicates are compared on
 
     def where(self) -> str:
-        if self.line is not None:
-            return f"line {self.line}"
-        if self.offset is not None:
-            return f"byte {self.offset}"
-        return f"row {self.index}"
+        return where(self.place())
+
+    def place(self) -> tuple[int | None, int | None, int]:
+        """(line, offset, index): enough to say where later, cheaper to keep than the text."""
+        return self.line, self.offset, self.index
 
 
-def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """(object, None) for a JSON object line, else (None, why)."""
+def where(place: tuple[int | None, int | None, int]) -> str:
+    """'line 12', 'byte 1234' or 'row 3', from a Row.place()."""
+    line, offset, index = place
+    if line is not None:
+        return f"line {line}"
+    if offset is not None:
+        return f"byte {offset}"
+    return f"row {index}"
+
+
+_BLANK = " \t\r\x0b\x0c"  # what bytes.strip() strips: a line of only these is blank
+_BOM = "\ufeff"
+
+
+def parse_line(raw: bytes | str) -> tuple[dict[str, Any] | None, str | None]:
+    """(object, None) for a JSON object line (UTF-8, a leading BOM allowed), else (None, why)."""
     try:
-        value = json.loads(raw)
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        value = json.loads(text.removeprefix(_BOM))
     except UnicodeDecodeError:
         return None, "not valid UTF-8"
     except json.JSONDecodeError as exc:
@@ -52,6 +67,14 @@ def parse_lines(
     data: bytes, *, first_line: int | None = 1, base_offset: int = 0, first_index: int = 1
 ) -> Iterator[Row]:
     """Rows of `data` (whole lines). `first_line` None: line numbers unknown, offsets given."""
+    if first_line is not None:
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            pass
+        else:  # the fast path: one decode for the block, no per-line encoding detection
+            yield from _parse_text(text, first_line, first_index)
+            return
     index = first_index
     pos = 0
     line = first_line
@@ -70,3 +93,16 @@ def parse_lines(
         pos = stop + 1
         if line is not None:
             line += 1
+
+
+def _parse_text(text: str, line: int, index: int) -> Iterator[Row]:
+    pieces = text.split("\n")
+    if not pieces[-1]:
+        pieces.pop()  # the newline ending the last line starts no new line
+    for n, raw in enumerate(pieces):
+        stripped = raw.strip(_BLANK)
+        if not stripped:
+            yield Row(index + n, line + n, None, blank=True)
+        else:
+            value, error = parse_line(raw)
+            yield Row(index + n, line + n, None, value, error, key=stripped.encode())
