@@ -1,4 +1,4 @@
-"""Hypothesis strategies built from a tool's own input schema, and the checks every answer passes.
+"""Hypothesis strategies built from a tool's own input schema (the checks are in fuzzcheck.py).
 
 Values mix the valid shape (steered by the parameter's name toward inputs that reach deep code)
 with boundaries, wrong types, huge and control-character strings, path traversal, extra keys
@@ -11,22 +11,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 
 from oumi_mcp_server.clusters.wrap import SKY_CLOUDS, SLURM_CLOUDS
+from server.fuzzcheck import MARKER, World
 
-MARKER = "fuzzpwn"
-"""In every path the fuzzer invents outside the allowed folders: a file with it is a leak."""
-ANSWER_LIMIT = 8192
 REAL_CLOUDS = SKY_CLOUDS | SLURM_CLOUDS | {"kubernetes", "oci", "ibm", "scp", "vsphere", "ssh"}
-ERROR_KEYS = ("code", "message", "fix")
 
-Json = Any
 scalars = st.one_of(
     st.none(),
     st.booleans(),
@@ -64,68 +57,6 @@ numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([0.0, -0.0, 5e-324, 1e308, -1e308, math.nan, math.inf, -math.inf, 300.5]),
 )
-
-
-@dataclass
-class World:
-    """The folders one fuzz run uses: only `state`, `cache` and `project` may change."""
-
-    root: Path
-    home: Path = field(init=False)
-    cwd: Path = field(init=False)
-    tmp: Path = field(init=False)
-    state: Path = field(init=False)
-    cache: Path = field(init=False)
-    project: Path = field(init=False)
-    catalog: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        for name in ("home", "cwd", "tmp", "state", "cache", "project", "catalog"):
-            setattr(self, name, self.root / name)
-            getattr(self, name).mkdir(parents=True, exist_ok=True)
-
-    @property
-    def watched(self) -> list[Path]:
-        return [self.home, self.cwd, self.tmp, self.catalog, self.root / "bin"]
-
-    def paths(self) -> list[str]:
-        """Hostile and odd paths: traversal, devices, secrets, shell syntax, leaks outside."""
-        outside = [self.home / MARKER, self.cwd / f"{MARKER}-cwd", self.catalog / MARKER]
-        return [
-            "../../etc/passwd",
-            "/etc/shadow",
-            "/etc/passwd",
-            "~root",
-            "~root/.ssh/id_rsa",
-            "~/.bashrc",
-            "..",
-            "../",
-            "/",
-            "//",
-            "/dev/zero",
-            "/dev/null",
-            "/proc/self/mem",
-            "/proc/self/environ",
-            "train.yaml\x00.txt",
-            "\x00",
-            "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-            "..\\..\\windows\\win.ini",
-            "file:///etc/passwd",
-            f"$(touch /tmp/{MARKER}-sh)",
-            f"; touch /tmp/{MARKER}-semi",
-            f"/tmp/{MARKER}-abs/out",
-            f"../{MARKER}-up/x",
-            f"../../{MARKER}-up2",
-            "x" * 300,
-            "/" + "x" * 300,
-            f"{self.project}/{'x' * 300}.yaml",
-            "a/" * 2000,
-            "/" + "a/" * 3000,
-            "~fuzznouser/x.yaml",
-            *(str(p) for p in outside),
-            str(self.project / "train.yaml"),
-            str(self.catalog / "recipes" / "tiny" / "sft" / "train.yaml"),
-        ]
 
 
 def texts(world: World) -> st.SearchStrategy[str]:
@@ -270,91 +201,3 @@ def arguments(schema: dict[str, Any], world: World) -> st.SearchStrategy[dict[st
         return out
 
     return build()
-
-
-def _printable(value: Any) -> Any:
-    """`value` with integers too long for repr() (over 4,300 digits) replaced by a note."""
-    if isinstance(value, dict):
-        return {_printable(k): _printable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_printable(v) for v in value]
-    if isinstance(value, int) and value.bit_length() > 10_000:
-        return f"<int of {value.bit_length()} bits>"
-    return value
-
-
-def short(value: Any, limit: int = 300) -> str:
-    """A bounded repr for failure messages (inputs can be a megabyte)."""
-    text = repr(_printable(value))
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} chars)"
-
-
-def strings_in(value: Any) -> str:
-    """Every string inside `value`, one a line: what a call could have named as a path."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return "\n".join(strings_in(k) + "\n" + strings_in(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return "\n".join(strings_in(v) for v in value)
-    return ""
-
-
-def assert_error_json(text: str, where: str) -> dict[str, Any]:
-    """The text is `{"error": {"code", "message", "fix"}}` and no crash hides behind it."""
-    try:
-        body = json.loads(text)
-    except ValueError:
-        raise AssertionError(f"{where}: error is not JSON: {short(text)}") from None
-    error = body.get("error") if isinstance(body, dict) else None
-    assert isinstance(error, dict), f"{where}: no 'error' object: {short(text)}"
-    for key in ERROR_KEYS:
-        assert isinstance(error.get(key), str) and error[key], f"{where}: no {key}: {short(text)}"
-    assert error["code"] != "internal_error", f"{where}: the server crashed: {short(text)}"
-    return error
-
-
-@dataclass(frozen=True)
-class Entry:
-    is_dir: bool
-    size: int
-    mtime_ns: int
-
-
-def snapshot(roots: list[Path]) -> dict[str, Entry]:
-    """Every file and folder under `roots`, with size and mtime."""
-    out: dict[str, Entry] = {}
-    for root in roots:
-        for folder, dirs, files in os.walk(root):
-            for name in dirs + files:
-                path = os.path.join(folder, name)
-                try:
-                    st_ = os.lstat(path)
-                except OSError:
-                    continue
-                out[path] = Entry(name in dirs, st_.st_size, st_.st_mtime_ns)
-    return out
-
-
-def tmp_listing() -> set[str]:
-    return set(os.listdir("/tmp"))
-
-
-def changes(before: dict[str, Entry], after: dict[str, Entry]) -> list[str]:
-    """Paths created, deleted or modified (a folder's mtime alone is not a change)."""
-    out = [f"+{p}" for p in after.keys() - before.keys()]
-    out += [f"-{p}" for p in before.keys() - after.keys()]
-    out += [
-        f"~{p}"
-        for p in after.keys() & before.keys()
-        if not after[p].is_dir and after[p] != before[p]
-    ]
-    return sorted(out)
-
-
-def new_tmp_leaks(before: set[str], after: set[str], args_blob: str) -> list[str]:
-    """New /tmp entries this call made: marked ones, or ones named in its arguments.
-
-    /tmp is shared with other processes, so an unrelated new entry is not blamed on the call.
-    """
-    return sorted(n for n in after - before if MARKER in n or (len(n) > 3 and n in args_blob))

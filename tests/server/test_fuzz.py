@@ -13,51 +13,41 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import start_blocking_portal
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent
 
-from jobs.jobhelpers import kill_jobs, wait_until, write_fake_oumi
+from jobs.jobhelpers import kill_jobs, wait_until
 from oumi_mcp_server.server.app import build_server
-from server.fuzzing import (
+from server.fuzzcheck import (
     ANSWER_LIMIT,
-    FAKE_TOKENS,
+    CALL_TIMEOUT_S,
     MARKER,
+    Harness,
     World,
-    arguments,
+    answer_text,
     assert_error_json,
-    changes,
-    json_values,
-    new_tmp_leaks,
+    build_world,
+    check_answer,
     short,
-    snapshot,
-    strings_in,
-    texts,
-    tmp_listing,
 )
+from server.fuzzing import FAKE_TOKENS, arguments, json_values, texts
 from server.test_stdio import RawStdioServer, _assert_all_jsonrpc
 
 SEED = 20_251_204
-CALL_TIMEOUT_S = 90.0
 PENDING_JOB_MODEL: set[str] = {"list_clusters", "stop_cluster", "down_cluster"}
 """Tools whose fuzz findings wait for the job-model refactor (listed in the report): skipped."""
 BUDGET = {"validate_config": 120, "pre_flight_check": 120, "list_clusters": 60}
 DEFAULT_BUDGET = 260
-ASKED_FOR_MORE: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "get_config": lambda a: a.get("max_chars") if a.get("include_content", True) else 0,
-    "get_job_logs": lambda a: a.get("max_bytes"),
-}
-"""Arguments by which a caller asks for answers over 8 KB (the limit grows with what it asks)."""
 TOOL_NAMES = [t.name for t in anyio.run(build_server().list_tools)]
 LAUNCH = {"command": "train", "config": "train.yaml"}
 
@@ -71,103 +61,6 @@ def fuzz_settings(examples: int) -> Callable[[Any], Any]:
         suppress_health_check=list(HealthCheck),
         print_blob=True,
     )
-
-
-def build_world(root: Path) -> tuple[World, dict[str, str]]:
-    world = World(root)
-    (world.project / "train.yaml").write_text(
-        "model:\n  model_name: tiny/model\ntraining:\n  max_steps: 1\n  output_dir: out\n"
-    )
-    (world.project / "data.jsonl").write_text('{"messages": []}\n' * 3)
-    (world.project / "sub").mkdir()
-    (world.project / "link.yaml").symlink_to("/etc/passwd")
-    recipe = world.catalog / "recipes" / "tiny" / "sft" / "train.yaml"
-    recipe.parent.mkdir(parents=True)
-    recipe.write_text("# Tiny SFT.\nmodel:\n  model_name: tiny/model\ntraining:\n  max_steps: 1\n")
-    (world.root / "bin").mkdir()
-    env = {
-        "HOME": str(world.home),
-        "OUMI_MCP_STATE_DIR": str(world.state),
-        "OUMI_MCP_CACHE_DIR": str(world.cache),
-        "OUMI_MCP_CONFIGS_DIR": str(world.catalog),
-        "OUMI_MCP_CONFIGS_ARCHIVE_URL": "http://127.0.0.1:9/{ref}.tar.gz",
-        "OUMI_MCP_PREFLIGHT": "off",
-        "OUMI_MCP_OUMI_BIN": str(write_fake_oumi(world.root / "bin")),
-        "FAKE_STEPS": "2",
-        "TMPDIR": str(world.tmp),
-    }
-    return world, env
-
-
-@dataclass
-class Harness:
-    """One client on one server for the module, driven from sync hypothesis tests."""
-
-    portal: BlockingPortal
-    client: Client
-    world: World
-    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
-    warm_up_writes: dict[str, list[str]] = field(default_factory=dict)
-    calls: int = 0
-
-    def run(self, fn: Callable[[], Awaitable[Any]]) -> Any:
-        async def bounded() -> Any:
-            with anyio.fail_after(CALL_TIMEOUT_S):
-                return await fn()
-
-        self.calls += 1
-        return self.portal.call(bounded)
-
-    def watch(self, what: str, args: Any, act: Callable[[], None]) -> None:
-        """Run `act`; fail if it left anything outside the state, cache and project folders."""
-        before, tmp_before = snapshot(self.world.watched), tmp_listing()
-        act()
-        leaked = changes(before, snapshot(self.world.watched))
-        leaked += new_tmp_leaks(tmp_before, tmp_listing(), strings_in(args))
-        assert not leaked, f"{what}{short(args)} wrote outside its folders: {leaked[:10]}"
-
-    def warm_up(self, name: str, args: dict[str, Any]) -> None:
-        """A first call that imports oumi (or SkyPilot), so the fuzz itself runs fast.
-
-        Imports leave library folders in the temp dir (torch's inductor cache, wandb's), the
-        same whatever the input; anything else they write is kept for that tool's test.
-        """
-        roots = [p for p in self.world.watched if p != self.world.tmp]
-        before = snapshot(roots)
-        self.run(lambda: self.client.call_tool(name, args))
-        self.warm_up_writes[name] = changes(before, snapshot(roots))
-
-    def check_tool(self, name: str, args: dict[str, Any]) -> CallToolResult:
-        out: list[CallToolResult] = []
-
-        def act() -> None:
-            try:
-                out.append(self.run(lambda: self.client.call_tool(name, args)))
-            except MCPError as exc:
-                assert_error_json(exc.error.message, f"{name}{short(args)} (protocol error)")
-            except Exception as exc:
-                raise AssertionError(f"{name}{short(args)} raised {exc!r}") from exc
-
-        self.watch(name, args, act)
-        if out:
-            check_answer(name, args, out[0])
-            return out[0]
-        return CallToolResult(content=[])
-
-
-def answer_text(result: CallToolResult) -> str:
-    return "".join(c.text for c in result.content if isinstance(c, TextContent))
-
-
-def check_answer(name: str, args: dict[str, Any], result: CallToolResult) -> None:
-    text = answer_text(result)
-    where = f"{name}{short(args)}"
-    if result.is_error:
-        assert_error_json(text, where)
-    asked = ASKED_FOR_MORE.get(name, lambda a: 0)(args)
-    limit = ANSWER_LIMIT + (2 * asked if isinstance(asked, int) and asked > 0 else 0)
-    size = len(text.encode("utf-8", "surrogatepass"))
-    assert size <= limit, f"{where}: answer of {size:,} bytes: {short(text)}"
 
 
 def enter(world: World, env: dict[str, str], patch: pytest.MonkeyPatch) -> None:
