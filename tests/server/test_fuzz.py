@@ -43,6 +43,7 @@ from server.fuzzcheck import (
 from server.fuzzing import FAKE_TOKENS, arguments, json_values, texts
 from server.test_stdio import RawStdioServer, _assert_all_jsonrpc
 
+pytestmark = pytest.mark.slow  # the module's server imports oumi once (~20 s), then ~90 s of calls
 SEED = 20_251_204
 PENDING_JOB_MODEL: set[str] = {"list_clusters", "stop_cluster", "down_cluster"}
 """Tools whose fuzz findings wait for the job-model refactor (listed in the report): skipped."""
