@@ -65,7 +65,7 @@ def _metrics(output_dir: Path, win: Window) -> tuple[list[Point], list[Point], b
     found = progress_base.metric_rows(output_dir, win, _JSONL_BYTES)
     if found is None:
         return [], [], False
-    train, evals = _from_rows(found.rows)
+    train, evals = _from_rows(found.rows())
     return train, evals, found.truncated
 
 

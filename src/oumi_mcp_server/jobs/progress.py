@@ -21,6 +21,7 @@ import math
 import re
 import stat
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ LOSS_FIELD = re.compile(r"['\"]loss['\"]:\s*" + _NUM, re.ASCII)
 STEP_FIELD = re.compile(r"['\"](?:global_)?step['\"]:\s*['\"]?(\d{1,13})(?!\d)", re.ASCII)
 _EPOCH = re.compile(r"['\"]epoch['\"]:\s*" + _NUM, re.ASCII)
 _TAIL_BYTES = 64 * 1024
+_METRICS_BYTES = 16 * 1024
+"""The end of this run's metrics rows a status reads (the curve reads up to 2 MB)."""
 MAX_STATE_BYTES = 32 * 1024 * 1024
 FULL_PARSE_BYTES = 256 * 1024
 """A larger trainer state is read by its two ends only (for a status; the curve reads it all)."""
@@ -211,13 +214,13 @@ def _from_state(output_dir: Path, win: Window, notes: list[str]) -> _Seen | None
 
 
 def _from_metrics(output_dir: Path, win: Window, notes: list[str]) -> _Seen | None:
-    found = base.metric_rows(output_dir, win, _TAIL_BYTES)
-    if found is None or not found.rows:
+    found = base.metric_rows(output_dir, win, _METRICS_BYTES)
+    if found is None or not found.lines:
         return None
     seen = _Seen(METRICS_FILE, 2)
-    steps = [s for r in found.rows if (s := count(r.get("step", r.get("global_step"))))]
-    seen.step = max(steps) if steps else None
-    last = next((r for r in reversed(found.rows) if "loss" in r), None)
+    step_row = found.last_with("step")
+    seen.step = count(step_row["step"]) if step_row else None
+    last = found.last_with("loss")
     if last is not None:
         seen.loss = _field(last, "loss", METRICS_FILE, notes, steps=False)
         seen.loss_step = count(last.get("step", last.get("global_step"))) or 0
@@ -231,47 +234,62 @@ def _hms(h: str | None, m: str | None, s: str | None) -> float:
     return int(h or 0) * 3600 + int(m or 0) * 60 + int(s or 0)
 
 
+def _log_lines(path: Path) -> list[str]:
+    """The lines (\r redraws apart) of the last _TAIL_BYTES of a job's log, the cut first one
+    left out. Only numbers are taken from them, so they are not redacted."""
+    st = base.regular_stat(path)
+    data = base.read_range(path, None, _TAIL_BYTES) if st is not None else b""
+    lines = data.decode("utf-8", "replace").replace("\r", "\n").split("\n")
+    return lines[1:] if st is not None and st.st_size > len(data) else lines
+
+
 def _training_bar(
-    texts: list[tuple[Path, str]], total_steps: int | None
+    logs: list[tuple[Path, list[str]]], total_steps: int | None
 ) -> tuple[str, tuple[str | Any, ...] | None]:
-    """The trainer's last bar over all logs: unlabelled (tqdm writes a label before the
-    percentage), n <= total; one whose total is the trainer state's step count wins."""
-    bars = [
-        (path.name, m.groups())
-        for path, text in texts
-        for m in _BAR.finditer(text)
-        if (n := count(m[1])) is not None and (total := count(m[2])) and n <= total
-    ]
-    if total_steps:
-        bars = [b for b in bars if count(b[1][1]) == total_steps] or bars
-    return bars[-1] if bars else ("", None)
+    """The trainer's last bar over all logs (later logs first), searched from the end:
+    unlabelled (tqdm writes a label before the percentage), n <= total; one whose total is the
+    trainer state's step count wins (the evaluation bar has no label either)."""
+    fallback: tuple[str, tuple[str | Any, ...]] | None = None
+    for path, lines in reversed(logs):
+        for line in reversed(lines):
+            m = _BAR.match(line) if "/" in line else None
+            n, total = (count(m[1]), count(m[2])) if m else (None, None)
+            if m is None or n is None or not total or n > total:
+                continue
+            if not total_steps or total == total_steps:
+                return path.name, m.groups()
+            fallback = fallback or (path.name, m.groups())
+    return fallback or ("", None)
+
+
+def _loss_line(lines: Iterable[str]) -> tuple[str, re.Match[str]] | None:
+    """The first of `lines` with a printed loss, and the match."""
+    for line in lines:
+        if "loss" in line and (m := LOSS_FIELD.search(line)) is not None:
+            return line, m
+    return None
 
 
 def _from_logs(log_paths: list[Path], total_steps: int | None) -> list[_Seen]:
     """The trainer's bar (step, total, ETA) and printed metric dicts (loss, epoch, step)."""
-    texts = [(p, safe_tail(p, 400).text.replace("\r", "\n")) for p in log_paths]
+    logs = [(p, _log_lines(p)) for p in log_paths]
     found = []
-    name, bar = _training_bar(texts, total_steps)
+    name, bar = _training_bar(logs, total_steps)
     if bar is not None:
         n, total, *_elapsed, eh, em, es = bar
         seen = _Seen(f"{name} progress bar", 0, step=count(n), total=count(total))
         seen.eta_s = _hms(eh, em, es) if es else None
         found.append(seen)
-    for path, text in texts:
-        losses = list(LOSS_FIELD.finditer(text))
-        if not losses:
+    for path, lines in logs:
+        last, first = _loss_line(reversed(lines)), _loss_line(lines)
+        if last is None or first is None:
             continue
-        last = losses[-1]
-        end = text.find("\n", last.end())
-        step = STEP_FIELD.search(
-            text[text.rfind("\n", 0, last.start()) + 1 : end % (len(text) + 1)]
-        )
-        seen = _Seen(f"{path.name} metric lines", 0, loss=finite(last[1]))
+        step, epoch = STEP_FIELD.search(last[0]), _EPOCH.search(last[0])
+        seen = _Seen(f"{path.name} metric lines", 0, loss=finite(last[1][1]))
         seen.step = count(step[1]) if step else None
         seen.loss_step = seen.step or 0
-        seen.first_loss = finite(losses[0][1])
-        epochs = _EPOCH.findall(text)
-        seen.epoch = finite(epochs[-1]) if epochs else None
+        seen.first_loss = finite(first[1][1])
+        seen.epoch = finite(epoch[1]) if epoch else None
         found.append(seen)
         break
     return found

@@ -48,7 +48,7 @@ SCAN_CAP = 16 * 1024 * 1024
 LEDGER_TAIL = 256 * 1024
 _CHECKPOINT = re.compile(r"checkpoint-(\d{1,12})", re.ASCII)
 _METRICS = re.compile(r"metrics_rank\d{1,6}\.jsonl", re.ASCII)
-_STEP = re.compile(rb'"step":\s*(\d{1,13})(?![\d.])')
+_STEP = re.compile(rb'"(?:global_)?step":\s*(\d{1,13})(?![\d.])')
 _READ = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
 MAX_STEP = 10**12
 """A larger step count is not a real run's; it also keeps every ratio and ETA a finite float."""
@@ -86,7 +86,8 @@ def regular_stat(path: Path) -> os.stat_result | None:
 def checkpoints(output_dir: Path) -> list[str]:
     """The `checkpoint-N` names in `output_dir`, highest N first."""
     try:
-        names = [p.name for p in output_dir.iterdir()]
+        with os.scandir(output_dir) as entries:
+            names = [e.name for e in entries]
     except (OSError, ValueError):
         return []
     found = [(int(m[1]), n) for n in names if (m := _CHECKPOINT.fullmatch(n))]
@@ -333,16 +334,6 @@ def metrics_region(output_dir: Path, win: Window) -> tuple[Path, int, int] | Non
     return (path, start, end) if end > start else None
 
 
-@dataclass
-class MetricRows:
-    rows: list[dict[str, Any]]
-    """This job's rows read, oldest first."""
-    first: dict[str, Any] | None
-    """This job's first row."""
-    truncated: bool
-    """Older rows of this job were not read."""
-
-
 def json_row(line: bytes) -> dict[str, Any] | None:
     try:
         row = json.loads(line)
@@ -351,24 +342,41 @@ def json_row(line: bytes) -> dict[str, Any] | None:
     return row if isinstance(row, dict) else None
 
 
+@dataclass
+class MetricRows:
+    lines: list[bytes]
+    """This job's lines read, oldest first (parsed only when asked: a status needs the last)."""
+    first: dict[str, Any] | None
+    """This job's first row."""
+    truncated: bool
+    """Older rows of this job were not read."""
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [r for line in self.lines if (r := json_row(line)) is not None]
+
+    def last_with(self, key: str) -> dict[str, Any] | None:
+        """The last row that has `key`."""
+        rows = (json_row(ln) for ln in reversed(self.lines) if key.encode() in ln)
+        return next((r for r in rows if r is not None and key in r), None)
+
+
 def metric_rows(output_dir: Path, win: Window, max_bytes: int) -> MetricRows | None:
-    """This job's last rows of the metrics jsonl (at most `max_bytes` of them) and its first."""
+    """This job's last lines of the metrics jsonl (at most `max_bytes` of them) and its first
+    row. Lines before a step that starts over are an earlier run's, still writing when this one
+    started."""
     region = metrics_region(output_dir, win)
     if region is None:
         return None
     path, start, end = region
     begin = max(start, end - max_bytes)
-    lines = read_range(path, begin, end - begin).split(b"\n")
-    if begin > start:
-        lines = lines[1:]  # the first line's start was not read
-    rows = [r for line in lines if line.strip() and (r := json_row(line)) is not None]
-    cut, prev = 0, -1  # rows before a step that starts over are an earlier run's
-    for i, row in enumerate(rows):
-        step = count(row.get("step", row.get("global_step")))
-        if step is not None:
-            cut, prev = (i if step < prev else cut), step
-    rows = rows[cut:]
-    first = rows[0] if rows and (cut or begin == start) else None
+    lines = read_range(path, begin, end - begin).split(b"\n")[1 if begin > start else 0 :]
+    lines = [ln for ln in lines if ln.strip()]  # (a cut first line was left out)
+    cut, prev = 0, -1
+    for i, line in enumerate(lines):
+        if (step := _STEP.search(line)) is not None:
+            cut, prev = (i if int(step[1]) < prev else cut), int(step[1])
+    lines = lines[cut:]
+    first = json_row(lines[0]) if lines and (cut or begin == start) else None
     if first is None and begin > start:
         first = json_row(read_range(path, start, min(64 * 1024, end - start)).split(b"\n", 1)[0])
-    return MetricRows(rows, first, begin > start and not cut)
+    return MetricRows(lines, first, begin > start and not cut)

@@ -37,6 +37,7 @@ from oumi_mcp_server.jobs.models import (
     LaunchResult,
 )
 from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest
+from oumi_mcp_server.jobs.progress import Notifier
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import JobState
 from oumi_mcp_server.jobs.waiting import WAIT_CAP_S, wait
@@ -227,20 +228,12 @@ def register(app: MCPServer) -> None:
         until: Annotated[Literal["done", "running"], Field(description="Stop condition.")] = "done",
     ) -> JobStatusView:
         """Wait until the job ends (or runs), at most timeout_s; sends progress notifications."""
-        sent: dict[str, float | str] = {"value": -1.0, "key": "", "at": 0.0}
+        notifier = Notifier(HEARTBEAT_S)  # strictly increasing, never above total
 
         async def tick(view: JobStatusView) -> None:
-            p = view.progress
-            step = float(p.step) if p and p.step is not None else 0.0
-            key = f"{view.status}:{step}"
-            now = time.monotonic()
-            if key == sent["key"] and now - float(sent["at"]) < HEARTBEAT_S:
-                return
-            value = max(step, float(sent["value"]) + 0.001)  # strictly increasing, per the spec
-            sent.update(value=value, key=key, at=now)
-            total = float(p.total_steps) if p and p.total_steps else None
-            loss = f", loss {p.loss:.4g}" if p and p.loss is not None else ""
-            await ctx.report_progress(value, total, f"{view.status}{loss}")
+            sent = notifier.next(view, time.monotonic())
+            if sent is not None:
+                await ctx.report_progress(*sent)
 
         return await wait(await _jobs(), job_id, min(timeout_s, WAIT_CAP_S), until, tick)
 
