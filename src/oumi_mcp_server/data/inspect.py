@@ -16,7 +16,7 @@ from oumi_mcp_server.data.tokens import Counter, load_counter, percentile
 
 TIME_BUDGET_S = 2.5
 """Reading and checking stop after this long (then the answer says sampled)."""
-TOKEN_BUDGET_S = 0.5
+TOKEN_BUDGET_S = 0.3
 """Token counting stops after this long (at least one batch is counted)."""
 TOKEN_ROWS = 8192
 TOKEN_BATCH = 256
