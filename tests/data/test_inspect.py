@@ -161,6 +161,6 @@ def test_a_cached_hub_dataset_is_read_by_name(
 
 def test_the_answer_stays_under_8_kb(tmp_path: Path) -> None:
     rows = [{"messages": [{"role": f"r{i}" * 50, "content": "x" * 5000}]} for i in range(50)]
-    rows += [{"text": "y" * 5000, "k" * 300: 1} for _ in range(50)]
+    rows += [{"text": "y" * 5000, f"{i}" + "k" * 300: 1} for i in range(50)]
     write_jsonl(tmp_path / "d.jsonl", rows)
     assert len(inspect_dataset("d.jsonl", "", str(tmp_path)).model_dump_json()) <= 8192

@@ -88,6 +88,19 @@ def test_refusals_write_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+def test_the_answer_stays_under_8_kb(tmp_path: Path) -> None:
+    names = []
+    for i in range(8):
+        names.append(f"{i}{'n' * 200}.jsonl")
+        bad: list[object] = [{"messages": [{"role": r, "content": ""}]} for r in ("user", "x")]
+        bad += ["{\n", {"messages": 1}, {"messages": [1]}, {"messages": [{"role": "user"}]}]
+        bad += [{"messages": [{"role": "user", "content": "q"}]}, chat("q", "a")["messages"][::-1]]
+        bad = [{"messages": b} if isinstance(b, list) else b for b in bad]
+        write_jsonl(tmp_path / names[-1], [chat("q", "a"), *bad, chat("q", "a")])
+    a = prepare_dataset(names, "o", str(tmp_path), Filters())
+    assert len(a.model_dump_json()) <= 8192
+
+
 def test_merging_formats_is_refused(tmp_path: Path, inputs: list[str]) -> None:
     write_jsonl(tmp_path / "t.jsonl", [{"text": "plain"}])
     with pytest.raises(ServiceError) as err:

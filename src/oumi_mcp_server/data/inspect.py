@@ -76,7 +76,8 @@ def inspect_dataset(
             src.sampled = True
             src.sampling += f"; stopped after {TIME_BUDGET_S:g} s"
             break
-    rows_total, exact = _row_count(src.total_rows, src.sampled, read - empty, row_bytes, src.size)
+    seen_bytes = row_bytes if src.file_format == "jsonl" else src.bytes_read
+    rows_total, exact = _row_count(src.total_rows, src.sampled, read - empty, seen_bytes, src.size)
     if fmt == "unknown" and read:
         notes.append("No messages, prompt/completion or text field: rows not checked.")
     if not counter.exact:
@@ -85,7 +86,7 @@ def inspect_dataset(
         path=short_path(target),
         file_format=src.file_format,
         data_format=fmt,
-        columns=list(columns)[:MAX_COLUMNS],
+        columns=[short(c) for c in list(columns)[:MAX_COLUMNS]],
         size_bytes=src.size,
         rows=rows_total,
         rows_exact=exact,

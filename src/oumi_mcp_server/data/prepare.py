@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oumi_mcp_server.core.echo import short_path
+from oumi_mcp_server.core.echo import short, short_path
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.safe_read import path_exists
 from oumi_mcp_server.core.safe_regex import compile_user
@@ -166,7 +166,7 @@ def _read_all(inputs: list[str], client_cwd: str, log: IssueLog) -> tuple[list[K
             if v.row.blank:
                 continue
             for kind, detail in v.problems:
-                log.add(kind, f"{Path(name).name} {v.row.where()}", detail)
+                log.add(kind, f"{short(Path(name).name)} {v.row.where()}", detail)
             if v.problems or v.checked is None or v.row.value is None:
                 rows.append(None)
             else:

@@ -197,6 +197,7 @@ def _csv(src: Source, sample: bool) -> Iterator[Row]:
         for index, record in enumerate(reader, 1):
             if sample and index > MAX_ROWS:
                 src.sampled, src.sampling = True, f"first {MAX_ROWS:,} rows"
+                src.bytes_read = fh.tell()  # ahead by a buffer: close enough for an estimate
                 return
             value = {k: _cell(v) for k, v in record.items() if k is not None}
             yield Row(index, reader.line_num, None, value, key=_key(value))
