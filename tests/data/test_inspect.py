@@ -130,6 +130,7 @@ def test_a_sparse_file_claiming_gigabytes_answers(tmp_path: Path) -> None:
     [
         (lambda p: os.mkfifo(p / "f.jsonl"), ("f.jsonl", ""), "data_not_a_file"),
         (lambda p: None, ("nope.jsonl", ""), "data_not_found"),
+        (lambda p: (p.parent / "x.jsonl").touch(), ("../x.jsonl", ""), "path_outside_workspace"),
         (lambda p: None, ("", ""), "bad_arguments"),
         (lambda p: (p / "x.jsonl").touch(), ("x.jsonl", "org/set"), "bad_arguments"),
         (lambda p: None, ("", "org/not-cached"), "dataset_not_local"),

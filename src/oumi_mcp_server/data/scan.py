@@ -47,7 +47,7 @@ def locate(path: str, dataset_name: str, client_cwd: str, split: str) -> Path:
             "bad_arguments", "Pass exactly one of path and dataset_name.", "Pass one of them."
         )
     if path:
-        return resolve_in_workspace(path, client_cwd, allow_outside=True)
+        return resolve_in_workspace(path, client_cwd)
     snapshot = hub_snapshot(dataset_name, "datasets")
     files = sorted(
         p for p in (snapshot.rglob("*") if snapshot else ()) if p.suffix.lower() in SUFFIXES

@@ -92,7 +92,7 @@ def load_counter(tokenizer: str, client_cwd: str, max_length: int | None = None)
 
 
 def _tokenizer_folder(tokenizer: str, client_cwd: str) -> Path:
-    local = resolve_in_workspace(tokenizer, client_cwd, allow_outside=True)
+    local = resolve_in_workspace(tokenizer, client_cwd)
     if path_exists(local):
         return local
     snapshot = hub_snapshot(tokenizer, "models")
