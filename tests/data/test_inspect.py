@@ -12,6 +12,7 @@ from data.support import MAX_LEN, chat, write_jsonl
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.data import reader
 from oumi_mcp_server.data.inspect import inspect_dataset
+from oumi_mcp_server.demo.assets import TinyAssets
 
 BROKEN = [
     chat("hello world", "fine thanks"),  # 1
@@ -165,3 +166,14 @@ def test_the_answer_stays_under_8_kb(tmp_path: Path) -> None:
     rows += [{"text": "y" * 5000, f"{i}" + "k" * 300: 1} for i in range(50)]
     write_jsonl(tmp_path / "d.jsonl", rows)
     assert len(inspect_dataset("d.jsonl", "", str(tmp_path)).model_dump_json()) <= 8192
+
+
+@pytest.mark.slow
+def test_the_demo_models_tokenizer_counts_its_dataset(tiny_assets: TinyAssets) -> None:
+    """A folder written by transformers' save_pretrained: tokenizer.json and model_max_length."""
+    root = str(tiny_assets.root)
+    a = inspect_dataset(str(tiny_assets.dataset_jsonl), "", root, str(tiny_assets.model_dir))
+    assert a.data_format == "chat" and a.valid_rows == a.rows and a.duplicate_rows > 0
+    t = a.tokens
+    assert t is not None and t.exact and t.model_max_length == 256 and t.share_over_max == 0.0
+    assert 0 < t.p50 <= t.p90 <= t.p99 <= t.max < 256
