@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "src" / "oumi_mcp_server"
-CAPABILITIES = ("recipes", "preflight", "jobs", "clusters", "guidance", "data")
+CAPABILITIES = ("recipes", "preflight", "jobs", "clusters", "guidance", "data", "oumi_index")
 OUTER = ("server", "cli", "dashboard")
 HEAVY = ("torch", "transformers", "oumi", "sky", "datasets")
 BACKEND_MODULES = (

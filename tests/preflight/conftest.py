@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from oumi_mcp_server.preflight import remote
+from oumi_mcp_server.preflight import remote, warmup
 
 
 @pytest.fixture(scope="session")
 def oumi_warm() -> None:
-    """Import oumi's config classes once for the whole session (about 10 s)."""
-    import oumi.core.configs  # noqa: F401
-    from oumi.core.registry import REGISTRY, RegistryType
-
-    REGISTRY.get_all(RegistryType.DATASET)
+    """Import oumi's config classes once for the whole session (about 10 s): every check
+    after this runs oumi's own loader too."""
+    assert warmup.wait(), warmup.error()
 
 
 @pytest.fixture(autouse=True)
@@ -25,8 +24,21 @@ def no_recipe_download(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OUMI_MCP_CONFIGS_AUTO_SYNC", "0")
 
 
+def cache_model(repo_id: str, config: dict[str, object] | None = None) -> Path:
+    """Put `repo_id` in the test's private HF cache (a config.json snapshot), as a download
+    would: pre-flight then knows it is available offline."""
+    snap = Path(os.environ["HF_HOME"]) / "hub" / f"models--{repo_id.replace('/', '--')}"
+    (snap / "snapshots" / "0").mkdir(parents=True, exist_ok=True)
+    (snap / "refs").mkdir(exist_ok=True)
+    (snap / "refs" / "main").write_text("0")
+    body = config or {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2}
+    (snap / "snapshots" / "0" / "config.json").write_text(json.dumps(body))
+    return snap
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
+    cache_model("HuggingFaceTB/SmolLM2-135M")
     root = tmp_path / "project"
     (root / "data").mkdir(parents=True)
     (root / "data" / "train.jsonl").write_text(

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from oumi_mcp_server.core.echo import KEY_CHARS
+from oumi_mcp_server.oumi_index import cache
 from oumi_mcp_server.preflight.loading import OUMI_TOP_LEVEL_KEYS, load_config
-from oumi_mcp_server.preflight.schema import MAX_UNKNOWN_KEYS, validate_schema
+from oumi_mcp_server.preflight.schema import validate_schema
 from oumi_mcp_server.preflight.service import validate_config
-from oumi_mcp_server.preflight.tasks import config_class
+from oumi_mcp_server.preflight.structure import MAX_UNKNOWN_KEYS
 
 from .conftest import training_yaml
 from .test_loading import shadow_lines
@@ -20,20 +21,32 @@ pytestmark = pytest.mark.usefixtures("oumi_warm")
 
 
 def test_top_level_keys_are_those_of_oumis_config_classes() -> None:
+    """The loader's list = the fields of every class oumi's CLI loads (read from oumi itself),
+    plus the old analyze format's (refused with its own finding, not as "not an Oumi config")."""
     import oumi.core.configs as configs
+    from oumi.analyze.config import TypedAnalyzeConfig
 
-    classes = {config_class(kind, {}) for kind in ("training", "evaluation", "inference")}
-    classes |= {
+    index = cache.schema()
+    classes = {index.kinds[k]["class"] for k in index.kinds}
+    real = {
+        configs.TrainingConfig,
+        configs.EvaluationConfig,
         configs.AsyncEvaluationConfig,
+        configs.InferenceConfig,
         configs.SynthesisConfig,
-        configs.AnalyzeConfig,
         configs.JudgeConfig,
         configs.QuantizationConfig,
         configs.TuningConfig,
         configs.JobConfig,
+        TypedAnalyzeConfig,
     }
-    names = {f.name for cls in classes for f in dataclasses.fields(cls)}
+    assert classes == {f"{c.__module__}.{c.__qualname__}" for c in real}
+    names = {f.name for cls in real | {configs.AnalyzeConfig} for f in dataclasses.fields(cls)}
     assert names == OUMI_TOP_LEVEL_KEYS
+    assert (
+        index.top_level_keys() | {f.name for f in dataclasses.fields(configs.AnalyzeConfig)}
+        == names
+    )
 
 
 def test_shadow_file_validated_as_training_is_refused_unquoted(tmp_path: Path) -> None:

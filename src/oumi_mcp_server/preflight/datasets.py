@@ -19,6 +19,7 @@ from oumi_mcp_server.core.safe_read import (
     path_exists,
     read_regular_file,
 )
+from oumi_mcp_server.oumi_index import cache
 from oumi_mcp_server.preflight import hub
 from oumi_mcp_server.preflight.context import CheckContext, SkipCheck, dataset_entries, is_uri
 from oumi_mcp_server.preflight.loading import KeyPath
@@ -199,19 +200,14 @@ def inspect_file(file: Path) -> list[Finding]:
     return []
 
 
-def _registry_names() -> tuple[Any, list[str]]:
-    from oumi.core.registry import REGISTRY, RegistryType
-
-    return REGISTRY, list(REGISTRY.get_all(RegistryType.DATASET))
-
-
 def check_datasets(ctx: CheckContext) -> list[Finding]:
     """Local dataset files and registry names (no network: see check_hub_datasets)."""
     refs = _refs(ctx)
     if not refs:
         return []
     out: list[Finding] = []
-    registry, names = _registry_names()
+    index = cache.schema()
+    names = index.registry_names("dataset")
     for ref in refs:
         file_path: KeyPath = (*ref.path, ref.file_key)
         if ref.file and not is_uri(ref.file):
@@ -233,7 +229,7 @@ def check_datasets(ctx: CheckContext) -> list[Finding]:
                     if f.severity != "info" and f.location and f.location.line is None:
                         f.location = ctx.loaded.location(file_path)
                     out.append(f)
-        if ref.name and registry.get_dataset(ref.name, subset=ref.subset) is None:
+        if ref.name and not index.registered("dataset", ref.name, ref.subset):
             if ref.file or "/" in ref.name:
                 continue  # a hub id (checked online) or a generic loader with a local file
             near = difflib.get_close_matches(ref.name, names, n=1, cutoff=0.75)

@@ -1,14 +1,15 @@
 """Hardware fit: the estimated memory need against local GPUs, RAM, or the target's GPUs.
 
-Local GPU memory comes from `torch.cuda.get_device_properties(i).total_memory`; without a GPU
-the need is compared with RAM and the answer says so. Packages a run needs that are missing
-here are errors for a local run only: a remote machine installs its own.
+Local GPU memory comes from `nvidia-smi` (torch is not imported: it costs seconds, and a
+pre-flight must answer in one); without a GPU the need is compared with RAM and the answer says
+so. Packages a run needs are preflight.packages' business.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
+import shutil
+import subprocess
 from typing import Any
 
 from oumi_mcp_server.preflight.context import CheckContext, SkipCheck, get
@@ -44,10 +45,7 @@ ACCELERATOR_GB = {
     "TPU-V5P": 95,
 }
 CLUSTER_GPUS = {"polaris": ("A100", 4), "perlmutter": ("A100", 4), "frontier": ("MI250X", 8)}
-_PACKAGES = (
-    (("peft", "q_lora"), "bitsandbytes", "QLoRA"),
-    (("deepspeed", "enable_deepspeed"), "deepspeed", "DeepSpeed"),
-)
+NVIDIA_SMI_TIMEOUT_S = 5.0
 
 
 def _parse_accelerators(value: Any) -> tuple[str, int] | None:
@@ -62,15 +60,27 @@ def _parse_accelerators(value: Any) -> tuple[str, int] | None:
 
 
 def _local_devices() -> tuple[list[int], str]:
-    """Memory of each local CUDA device, and its name; empty without a GPU."""
+    """Memory (bytes) of each local NVIDIA GPU, and the first one's name; empty without one."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return [], ""
     try:
-        import torch
-    except ImportError:
+        done = subprocess.run(
+            [smi, "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=NVIDIA_SMI_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
         return [], ""
-    if not torch.cuda.is_available():
-        return [], ""
-    props = [torch.cuda.get_device_properties(i) for i in range(torch.cuda.device_count())]
-    return [int(p.total_memory) for p in props], props[0].name if props else ""
+    mems, names = [], []
+    for line in done.stdout.splitlines() if done.returncode == 0 else []:
+        name, _, mib = line.rpartition(",")
+        if mib.strip().isdigit():
+            mems.append(int(mib.strip()) * 1024 * 1024)
+            names.append(name.strip())
+    return mems, names[0] if names else ""
 
 
 def _target(ctx: CheckContext) -> tuple[float, int, str] | None:
@@ -101,42 +111,12 @@ def _model(ctx: CheckContext) -> str | None:
     return None
 
 
-def _packages(ctx: CheckContext) -> list[Finding]:
-    out = []
-    for keys, package, feature in _PACKAGES:
-        if get(ctx.data, *keys) and importlib.util.find_spec(package) is None:
-            if ctx.remote:
-                out.append(
-                    ctx.finding(
-                        "info",
-                        "package_missing_locally",
-                        f"{feature} needs `{package}`, not installed here; fine "
-                        f"for a run on {ctx.cloud} if its setup installs it.",
-                        f"Install `{package}` in the remote setup.",
-                        keys,
-                    )
-                )
-            else:
-                out.append(
-                    ctx.finding(
-                        "error",
-                        "package_missing",
-                        f"{feature} needs `{package}`, which is not installed.",
-                        f"pip install {package}",
-                        keys,
-                    )
-                )
-    return out
-
-
 def check_hardware(ctx: CheckContext) -> list[Finding]:
-    out = _packages(ctx)
+    out: list[Finding] = []
     if ctx.task_type == "job":
         raise SkipCheck("a job config: its referenced config carries the model")
     name = _model(ctx)
     if not name:
-        if out:
-            return out
         raise SkipCheck("no model in the config")
     local_dir = ctx.resolve(name) if is_local_ref(ctx, name) else None
     shape = shape_of(name, local_dir)

@@ -26,22 +26,25 @@ MAX_CONFIG_BYTES = 1_000_000
 MAX_DUPLICATE_WARNINGS = 10
 INLINE = "<inline>"
 _INLINE_RE = re.compile(r"^\s*[\w.\-\"']+\s*:(\s|$)")
-# Every top-level field of oumi's config classes (tests compare it with oumi's): a mapping with
+# Every top-level field of oumi's config classes, the analyze CLI's (v2) and the old analyze
+# format's (tests compare it with the oumi index): a mapping with
 # none of them is not an Oumi config, whatever it is, and is refused without being quoted.
 OUMI_TOP_LEVEL_KEYS = frozenset(
     {
         "analyzers", "awq_group_size", "awq_version", "awq_zero_point", "batch_size",
-        "calibration_samples", "checkpoints_dir", "cleanup_temp", "data", "dataset_format",
-        "dataset_name", "dataset_path", "dataset_source", "deepspeed", "enable_wandb", "engine",
-        "environment_config", "environment_config_path", "envs", "evaluation", "file_mounts",
-        "fsdp", "generation", "inference_config", "inference_engine", "inference_remote_params",
-        "input_path", "is_multimodal", "judge_params", "method", "model", "name", "num_nodes",
-        "num_retries", "num_samples", "output_dir", "output_format", "output_path", "peft",
+        "calibration_samples", "checkpoints_dir", "cleanup_temp", "custom_metrics", "data",
+        "dataset_format", "dataset_name", "dataset_path", "dataset_source", "deepspeed",
+        "enable_wandb", "engine", "environment_config", "environment_config_path", "envs",
+        "eval_name", "evaluation", "file_mounts", "fsdp", "generate_report", "generation",
+        "inference_config", "inference_engine", "inference_remote_params", "input_path",
+        "is_multimodal", "judge_params", "method", "model", "name", "num_nodes", "num_retries",
+        "num_samples", "output_dir", "output_format", "output_path", "parent_eval_id", "peft",
         "polling_interval", "processor_kwargs", "processor_name", "progress_path",
-        "remote_params", "resources", "rubric_judge_params", "rule_judge_params", "run",
-        "run_name", "sample_count", "setup", "split", "storage_mounts", "strategy",
-        "strategy_params", "subset", "tasks", "tokenizer_kwargs", "tokenizer_name", "training",
-        "trust_remote_code", "tuning", "user", "verbose", "working_dir",
+        "remote_params", "report_title", "resources", "rubric_judge_params",
+        "rule_judge_params", "run", "run_name", "sample_count", "setup", "split",
+        "storage_mounts", "strategy", "strategy_params", "subset", "tasks", "tests",
+        "tokenizer_kwargs", "tokenizer_name", "training", "trust_remote_code", "tuning", "user",
+        "verbose", "working_dir",
     }
 )  # fmt: skip
 
@@ -57,6 +60,7 @@ class LoadedConfig:
     file: Path | None
     client_cwd: Path
     positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    duplicates: list[KeyPath] = field(default_factory=list)  # keys given twice, in order
 
     @property
     def display_file(self) -> str:
@@ -203,7 +207,12 @@ def parse_yaml(
     dups: list[KeyPath] = []
     _positions(node, (), positions, set(), dups)
     loaded = LoadedConfig(
-        data=data, text=text, file=file, client_cwd=client_cwd, positions=positions
+        data=data,
+        text=text,
+        file=file,
+        client_cwd=client_cwd,
+        positions=positions,
+        duplicates=dups,
     )
     warnings = [
         Finding(

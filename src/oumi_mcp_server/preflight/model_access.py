@@ -9,7 +9,7 @@ from pathlib import Path
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.hf_token import token_source
 from oumi_mcp_server.core.safe_read import read_regular_file
-from oumi_mcp_server.preflight import hub
+from oumi_mcp_server.preflight import hf_cache, hub
 from oumi_mcp_server.preflight.context import (
     CheckContext,
     SkipCheck,
@@ -150,16 +150,22 @@ def check_models(ctx: CheckContext) -> list[Finding]:
 
 
 def _cached_note(ctx: CheckContext, ref: ModelRef) -> list[Finding]:
-    if str(ref.path[-1]) != "model_name" or ctx.remote:
+    """A hub model missing from the local cache: a download, impossible while offline."""
+    if str(ref.path[-1]) != "model_name" or ctx.remote or hf_cache.model_cached(ref.value):
         return []
-    from huggingface_hub import try_to_load_from_cache
-
-    try:
-        cached = try_to_load_from_cache(ref.value, "config.json")
-    except Exception:  # an id the hub would refuse: the hub check says so when online
-        return []
-    if isinstance(cached, str):
-        return []
+    offline = hub.offline_reason()
+    if offline:
+        return [
+            ctx.finding(
+                "error",
+                "model_unavailable_offline",
+                f"`{ref.value}` is not in the local HF cache and the Hub is unreachable "
+                f"({offline}): the run cannot download it.",
+                "Download it once with the Hub reachable (`hf download <id>`), or point "
+                "model_name at a local model folder.",
+                ref.path,
+            )
+        ]
     return [
         ctx.finding(
             "info",

@@ -81,6 +81,7 @@ class ValidationReport(Compact):
     valid: bool
     task_type: OptStr = None
     task_type_inferred: bool = False
+    oumi_checked: bool = False  # oumi's own loader and finalize_and_validate() ran too
     config_file: OptStr = None
     summary: str
     counts: Counts
@@ -93,6 +94,7 @@ class PreflightReport(Compact):
     summary: str
     task_type: OptStr = None
     task_type_inferred: bool = False
+    oumi_checked: bool = False
     config_file: OptStr = None
     cloud: OptStr = None
     counts: Counts

@@ -8,9 +8,11 @@ from typing import Any
 
 from oumi_mcp_server.core.echo import short
 from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.preflight import warmup
 from oumi_mcp_server.preflight.context import CheckContext, get
 from oumi_mcp_server.preflight.credentials import check_credentials
 from oumi_mcp_server.preflight.datasets import check_datasets, check_hub_datasets
+from oumi_mcp_server.preflight.eval_data import check_eval_data
 from oumi_mcp_server.preflight.hardware import check_hardware
 from oumi_mcp_server.preflight.loading import ConfigLoadError, load_config
 from oumi_mcp_server.preflight.model_access import check_hub_models, check_models
@@ -23,10 +25,11 @@ from oumi_mcp_server.preflight.models import (
     count,
     sort_and_cap,
 )
+from oumi_mcp_server.preflight.packages import check_packages
 from oumi_mcp_server.preflight.paths import check_paths
 from oumi_mcp_server.preflight.remote import check_cloud_enabled
 from oumi_mcp_server.preflight.runner import OVERALL_TIMEOUT_S, Check, run_checks
-from oumi_mcp_server.preflight.schema import validate_schema
+from oumi_mcp_server.preflight.schema import OumiChecks, SchemaResult, validate_schema
 from oumi_mcp_server.preflight.tasks import normalize_task_type
 
 logger = logging.getLogger(__name__)
@@ -60,7 +63,7 @@ def _cloud(cloud: str | None) -> str | None:
     return c
 
 
-def _summary(findings: list[Finding], task: str | None, where: str) -> str:
+def _summary(findings: list[Finding], task: str | None, where: str, pending: bool = False) -> str:
     c = count(findings)
     what = f"{task or 'unknown'} config{where}"
     if c.errors:
@@ -69,13 +72,29 @@ def _summary(findings: list[Finding], task: str | None, where: str) -> str:
             f"Not ready: {c.errors} error(s), {c.warnings} warning(s) in this {what}. "
             f"First: [{first.code}] {first.message}"[:400]
         )
+    later = " oumi's own semantic checks are still loading: check again shortly." if pending else ""
     if c.warnings:
-        return f"Ready with {c.warnings} warning(s) for this {what}."
-    return f"Ready: no problems found in this {what}."
+        return f"Ready with {c.warnings} warning(s) for this {what}.{later}"
+    return f"Ready: no problems found in this {what}.{later}"
 
 
-def validate_config(config: str, client_cwd: str, task_type: str | None = None) -> ValidationReport:
-    """Load and strictly validate a config with oumi's classes (first call imports oumi)."""
+def _merge(findings: list[Finding], schema: SchemaResult) -> list[Finding]:
+    """Loader findings plus the schema's; a duplicate key oumi refuses is said once, as an error."""
+    refused = any(f.code == "duplicate_key" and f.severity == "error" for f in schema.findings)
+    kept = [f for f in findings if not (refused and f.code == "duplicate_key")]
+    return kept + schema.findings
+
+
+def _after(schema: SchemaResult) -> None:
+    """Start loading oumi once the answer is ready, so the next call gets its checks."""
+    if schema.oumi_pending:
+        warmup.start()
+
+
+def validate_config(
+    config: str, client_cwd: str, task_type: str | None = None, *, oumi_checks: OumiChecks = "auto"
+) -> ValidationReport:
+    """Validate a config strictly: the oumi index at once, oumi's own checks once it is loaded."""
     task = _task(task_type)
     try:
         loaded, findings = load_config(config, client_cwd)
@@ -90,25 +109,30 @@ def validate_config(config: str, client_cwd: str, task_type: str | None = None) 
             counts=count(findings),
             findings=findings,
         )
-    result = validate_schema(loaded, task)
-    findings = findings + result.findings
+    result = validate_schema(loaded, task, oumi_checks=oumi_checks)
+    findings = _merge(findings, result)
     shown, truncated = sort_and_cap(findings)
-    return ValidationReport(
+    report = ValidationReport(
         valid=not count(findings).errors,
         task_type=result.task_type,
         task_type_inferred=result.inferred,
+        oumi_checked=result.oumi_checked,
         config_file=loaded.display_file,
-        summary=_summary(findings, result.task_type, ""),
+        summary=_summary(findings, result.task_type, "", result.oumi_pending),
         counts=count(findings),
         findings=shown,
         truncated=truncated,
     )
+    _after(result)
+    return report
 
 
 def _checks(ctx: CheckContext) -> list[Check]:
     checks = [Check("paths", check_paths), Check("credentials", check_credentials)]
     if ctx.task_type != "job":
         checks += [
+            Check("packages", check_packages),
+            Check("eval_data", check_eval_data),
             Check("datasets", check_datasets),
             Check("models", check_models),
             Check("hardware", check_hardware),
@@ -147,6 +171,8 @@ def run_preflight(
     client_cwd: str,
     cloud: str | None = None,
     overall_timeout: float = OVERALL_TIMEOUT_S,
+    *,
+    oumi_checks: OumiChecks = "auto",
 ) -> PreflightReport:
     """Everything that would make the run fail before it costs time or money, with fixes."""
     target = _cloud(cloud)
@@ -167,8 +193,8 @@ def run_preflight(
             suggested_recipes=suggest_recipes(None, None),
         )
     remote = bool(target) and target != "local"
-    schema = validate_schema(loaded, None, remote=remote)
-    findings = findings + schema.findings
+    schema = validate_schema(loaded, None, remote=remote, oumi_checks=oumi_checks)
+    findings = _merge(findings, schema)
     ctx = CheckContext(
         loaded=loaded, task_type=schema.task_type, cloud=target, config=schema.config
     )
@@ -185,11 +211,12 @@ def run_preflight(
     shown, truncated = sort_and_cap(findings)
     errors = count(findings).errors
     model = get(loaded.data, "model", "model_name")
-    return PreflightReport(
+    report = PreflightReport(
         ready=not errors,
-        summary=_summary(findings, schema.task_type, where),
+        summary=_summary(findings, schema.task_type, where, schema.oumi_pending),
         task_type=schema.task_type,
         task_type_inferred=schema.inferred,
+        oumi_checked=schema.oumi_checked,
         config_file=loaded.display_file,
         cloud=target,
         counts=count(findings),
@@ -204,3 +231,5 @@ def run_preflight(
         if errors
         else [],
     )
+    _after(schema)
+    return report
