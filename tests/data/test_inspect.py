@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,9 @@ def test_prompt_completion_json_csv_parquet_and_saved_folder(tmp_path: Path) -> 
     rows = [{"prompt": "p1", "completion": "c1"}, {"prompt": "p2", "completion": ""}]
     (tmp_path / "d.json").write_text(json.dumps({"data": rows}))
     (tmp_path / "d.csv").write_text('text\nhello\n""\nworld\n')
-    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "d.parquet")
+    pq.write_table(
+        pa.Table.from_pylist([{**r, "img": b"\x89PNG"} for r in rows]), tmp_path / "d.parquet"
+    )
     folder = tmp_path / "saved"
     folder.mkdir()
     table = pa.Table.from_pylist([chat("q", "a"), {"messages": []}])
@@ -126,6 +129,14 @@ def test_a_sparse_file_claiming_gigabytes_answers(tmp_path: Path) -> None:
     assert a.sampled and a.valid_rows == 0 and a.issues[0].kind == "bad_json"
 
 
+def _saved_folder(state: str) -> Callable[[Path], None]:
+    def make(p: Path) -> None:
+        (p / "s").mkdir()
+        (p / "s" / "state.json").write_text(state)
+
+    return make
+
+
 @pytest.mark.parametrize(
     ("setup", "args", "code"),
     [
@@ -139,6 +150,18 @@ def test_a_sparse_file_claiming_gigabytes_answers(tmp_path: Path) -> None:
         (lambda p: (p / "dir").mkdir(), ("dir", ""), "not_a_dataset_folder"),
         (lambda p: (p / "d.json").write_text("{"), ("d.json", ""), "data_unreadable"),
         (lambda p: (p / "d.parquet").write_text("x"), ("d.parquet", ""), "data_unreadable"),
+        (
+            _saved_folder('{"_data_files": [{"filename": "../x.arrow"}]}'),
+            ("s", ""),
+            "not_a_dataset_folder",
+        ),
+        (_saved_folder("[not json"), ("s", ""), "not_a_dataset_folder"),
+        (_saved_folder('{"_data_files": [7]}'), ("s", ""), "not_a_dataset_folder"),
+        (
+            lambda p: (p / "d.csv").write_text("text\n" + "x" * 200_000 + "\n"),
+            ("d.csv", ""),
+            "data_unreadable",
+        ),
     ],
 )
 def test_refusals_are_structured(

@@ -71,7 +71,9 @@ def inspect_dataset(
                 if slot is not None:
                     texts[slot : slot + 1] = [v.checked.text]
             if len(samples) < SAMPLES:
-                samples.append(short(json.dumps(v.row.value, ensure_ascii=False), SAMPLE_CHARS))
+                samples.append(
+                    short(json.dumps(v.row.value, ensure_ascii=False, default=str), SAMPLE_CHARS)
+                )
         if read % 1024 == 0 and time.monotonic() - start > TIME_BUDGET_S:
             src.sampled = True
             src.sampling += f"; stopped after {TIME_BUDGET_S:g} s"

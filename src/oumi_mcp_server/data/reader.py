@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from oumi_mcp_server.core.echo import short_path
+from oumi_mcp_server.core.echo import short, short_path
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.safe_read import open_regular_file, os_error, read_regular_file
 from oumi_mcp_server.data.jsonl import Row, parse_lines
@@ -80,7 +80,7 @@ def open_rows(path: Path, split: str = "", *, sample: bool = True) -> tuple[Sour
     size = _size(path)
     src = Source(path, fmt, size)
     readers = {"jsonl": _jsonl, "json": _json, "csv": _csv, "parquet": _parquet}
-    return src, readers[fmt](src, sample)
+    return src, _guarded(readers[fmt](src, sample), path)
 
 
 def _size(path: Path) -> int:
@@ -231,10 +231,7 @@ def _parquet(src: Source, sample: bool) -> Iterator[Row]:
     import pyarrow.parquet as pq
 
     with open_regular_file(src.path, kind="data") as fh:
-        try:
-            pf = pq.ParquetFile(fh)
-        except Exception as exc:  # pyarrow raises its own error types for a bad file
-            raise _unreadable(src.path, exc) from None
+        pf = pq.ParquetFile(fh)
         src.total_rows = pf.metadata.num_rows
         src.columns = list(pf.schema_arrow.names)
         yield from _batches_rows(src, pf.iter_batches(batch_size=4096), sample)
@@ -244,19 +241,20 @@ def _parquet(src: Source, sample: bool) -> Iterator[Row]:
 def _arrow_folder(path: Path, split: str, sample: bool) -> tuple[Source, Iterator[Row]]:
     folder = path
     if (path / "dataset_dict.json").is_file():
-        splits = json.loads(read_regular_file(path / "dataset_dict.json", 1 << 20)).get(
-            "splits", []
-        )
+        splits = [str(s) for s in _meta(path / "dataset_dict.json").get("splits", [])]
         chosen = split or ("train" if "train" in splits else (splits or [""])[0])
-        if chosen not in splits:
+        if chosen not in splits or Path(chosen).name != chosen:
             raise ServiceError(
                 "unknown_split",
-                f"No split '{chosen}' in {short_path(path)}; it has {', '.join(splits)}.",
+                f"No split '{short(chosen)}' in {short_path(path)}; it has "
+                f"{short(', '.join(splits), 200)}.",
                 "Pass one of those as split.",
             )
         folder = path / chosen
-    state = json.loads(read_regular_file(folder / "state.json", 1 << 20))
-    files = [folder / str(f["filename"]) for f in state.get("_data_files", [])]
+    names = [str(f.get("filename")) for f in _meta(folder / "state.json").get("_data_files", [])]
+    if any(Path(n).name != n or n.startswith(".") for n in names):
+        raise _bad_folder(folder)
+    files = [folder / n for n in names]
     src = Source(path, "hf_dataset", sum(_size(f) for f in files))
 
     def batches() -> Iterator[Any]:
@@ -264,14 +262,42 @@ def _arrow_folder(path: Path, split: str, sample: bool) -> tuple[Source, Iterato
 
         for file in files:
             with open_regular_file(file, kind="data") as fh:
-                try:
-                    reader = pa.ipc.open_stream(fh)
-                except Exception as exc:  # pyarrow's own error types
-                    raise _unreadable(file, exc) from None
-                yield from reader
+                yield from pa.ipc.open_stream(fh)
                 src.bytes_read += _size(file)
 
-    return src, _counted(src, _batches_rows(src, batches(), sample))
+    rows = _batches_rows(src, batches(), sample)
+    return src, _counted(src, _guarded(rows, path))
+
+
+def _meta(path: Path) -> dict[str, Any]:
+    """A save_to_disk metadata file (state.json, dataset_dict.json) as a dict."""
+    try:
+        value = json.loads(read_regular_file(path, 1 << 20, kind="data"))
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(f, dict) for f in value.get("_data_files", [])
+    ):
+        raise _bad_folder(path.parent)
+    return value
+
+
+def _bad_folder(folder: Path) -> ServiceError:
+    return ServiceError(
+        "not_a_dataset_folder",
+        f"{short_path(folder)}: state.json or dataset_dict.json is not what save_to_disk writes.",
+        "Save the data set again with save_to_disk, or pass its data files.",
+    )
+
+
+def _guarded(rows: Iterator[Row], path: Path) -> Iterator[Row]:
+    """`rows`, with a corrupt file's own error (pyarrow's, csv's types) made a ServiceError."""
+    try:
+        yield from rows
+    except ServiceError:
+        raise
+    except Exception as exc:  # pyarrow and csv raise their own types on a corrupt file
+        raise _unreadable(path, exc) from None
 
 
 def _counted(src: Source, rows: Iterator[Row]) -> Iterator[Row]:
