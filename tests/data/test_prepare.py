@@ -101,6 +101,18 @@ def test_the_answer_stays_under_8_kb(tmp_path: Path) -> None:
     assert len(a.model_dump_json()) <= 8192
 
 
+def test_a_failed_write_leaves_no_folder(
+    tmp_path: Path, inputs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object, **kwargs: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(json, "dumps", full)
+    with pytest.raises(OSError):
+        prepare_dataset(inputs, "o", str(tmp_path), Filters(dedupe=False))
+    assert not (tmp_path / "o").exists()
+
+
 def test_merging_formats_is_refused(tmp_path: Path, inputs: list[str]) -> None:
     write_jsonl(tmp_path / "t.jsonl", [{"text": "plain"}])
     with pytest.raises(ServiceError) as err:

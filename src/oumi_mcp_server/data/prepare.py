@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,11 +210,16 @@ def _split(kept: list[Kept], fraction: float, seed: int) -> dict[str, list[Kept]
 
 
 def _write(out: Path, parts: dict[str, list[Kept]]) -> dict[str, int]:
+    """The files, in a folder created here (so never someone else's); a failed write removes it."""
     out.mkdir(parents=True)
     files = {}
-    for name, rows in parts.items():
-        with (out / name).open("x", encoding="utf-8") as fh:
-            for k in rows:
-                fh.write(json.dumps(k.value, ensure_ascii=False, default=str) + "\n")
-        files[name] = len(rows)
+    try:
+        for name, rows in parts.items():
+            with (out / name).open("x", encoding="utf-8") as fh:
+                for k in rows:
+                    fh.write(json.dumps(k.value, ensure_ascii=False, default=str) + "\n")
+            files[name] = len(rows)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
     return files
