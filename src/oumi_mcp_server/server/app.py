@@ -8,6 +8,7 @@ from oumi_mcp_server import __version__
 from oumi_mcp_server.server import (
     tools_clusters,
     tools_data,
+    tools_docs,
     tools_guidance,
     tools_jobs,
     tools_preflight,
@@ -42,6 +43,7 @@ def build_server() -> MCPServer:
         tools_results,
         tools_clusters,
         tools_data,
+        tools_docs,
         tools_guidance,
     )
     for module in modules:
