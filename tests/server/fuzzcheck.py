@@ -253,8 +253,11 @@ class Harness:
         leaked += new_tmp_leaks(tmp_before, tmp_listing(), strings_in(args))
         assert not leaked, f"{what}{short(args)} wrote outside its folders: {leaked[:10]}"
 
-    def warm_up(self, name: str, args: dict[str, Any]) -> None:
-        """A first call that imports oumi (or SkyPilot), so the fuzz itself runs fast.
+    def warm_up(
+        self, name: str, args: dict[str, Any], settle: Callable[[], object] = lambda: None
+    ) -> None:
+        """A first call that imports oumi (or SkyPilot), so the fuzz itself runs fast; `settle`
+        waits for what the call left running (a background import).
 
         Imports leave library folders in the temp dir (torch's inductor cache, wandb's), the
         same whatever the input; anything else they write is kept for that tool's test.
@@ -262,7 +265,10 @@ class Harness:
         roots = [p for p in self.world.watched if p != self.world.tmp]
         before = snapshot(roots)
         self.run(lambda: self.client.call_tool(name, args))
-        self.warm_up_writes[name] = changes(before, snapshot(roots))
+        settle()
+        self.warm_up_writes[name] = self.warm_up_writes.get(name, []) + changes(
+            before, snapshot(roots)
+        )
 
     def check_tool(self, name: str, args: dict[str, Any]) -> CallToolResult:
         out: list[CallToolResult] = []

@@ -27,6 +27,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent
 
 from jobs.jobhelpers import kill_jobs, wait_until
+from oumi_mcp_server.preflight import warmup
 from oumi_mcp_server.server.app import build_server
 from server.fuzzcheck import (
     ANSWER_LIMIT,
@@ -100,11 +101,14 @@ def harness(world_env: tuple[World, dict[str, str]]) -> Iterator[Harness]:
     ):
         h = Harness(portal, client, world)
         h.schemas = {t.name: t.input_schema for t in h.run(client.list_tools).tools}
-        project = str(world.project)
+        train = {"config": "train.yaml", "client_cwd": str(world.project)}
+        # The first validate_config answers at once and imports oumi in the background: wait
+        # for it, then once more for oumi's own loader, so no import lands in a later call.
+        h.warm_up("validate_config", train, lambda: warmup.wait(CALL_TIMEOUT_S))
         for name, args in (
-            ("validate_config", {"config": "train.yaml", "client_cwd": project}),
-            ("pre_flight_check", {"config": "train.yaml", "client_cwd": project}),
-            ("run_oumi_job", {**LAUNCH, "client_cwd": project, "cloud": "fuzzcloud"}),
+            ("validate_config", train),
+            ("pre_flight_check", train),
+            ("run_oumi_job", {**LAUNCH, **train, "cloud": "fuzzcloud"}),
             ("list_clusters", {}),
         ):
             if name not in PENDING_JOB_MODEL:
