@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from oumi_mcp_server.clusters.models import ClusterInfo
@@ -20,7 +21,15 @@ logger = logging.getLogger(__name__)
 _SKY_NAMES = {"kubernetes": "k8s", "slurm": "sky-slurm"}
 
 
+def sky_state_exists() -> bool:
+    """SkyPilot keeps its state in ~/.sky; without it no SkyPilot cluster was ever launched here,
+    and asking would create it (and start SkyPilot's API server): reading must write nothing."""
+    return (Path.home() / ".sky").is_dir()
+
+
 def _sky_enabled() -> list[str]:
+    if not sky_state_exists():
+        return []
     try:
         from sky import global_user_state, skypilot_config
         from sky.clouds.cloud import CloudCapability
@@ -67,7 +76,31 @@ def _slurm_names(store: JobStore) -> set[str]:
     return names
 
 
+def _sky_clusters(cloud: str) -> list[ClusterInfo]:
+    """SkyPilot clusters of `cloud` from SkyPilot's local state (no API server is started)."""
+    if not sky_state_exists():
+        return []
+    from sky import global_user_state
+
+    out = []
+    for record in global_user_state.get_clusters():
+        handle = record.get("handle")
+        where = str(getattr(getattr(handle, "launched_resources", None), "cloud", "")).lower()
+        if _SKY_NAMES.get(where, where) != cloud:
+            continue
+        info = ClusterInfo(
+            name=str(record.get("name")),
+            cloud=cloud,
+            status=str(getattr(record.get("status"), "value", record.get("status"))),
+        )
+        info.cost_per_hour, info.autostop_minutes = _sky_details(info.name)
+        out.append(info)
+    return out
+
+
 def clusters_of(cloud: str, store: JobStore) -> list[ClusterInfo]:
+    if cloud in SKY_CLOUDS:
+        return _sky_clusters(cloud)
     from oumi_mcp_server.clusters import launcher_api
 
     target = launcher_api.launcher().get_cloud(cloud)
@@ -99,6 +132,8 @@ def _sky_status(cluster: Any) -> str:
 
 
 def _sky_details(name: str) -> tuple[float | None, int | None]:
+    if not sky_state_exists():
+        return None, None
     try:
         from sky import global_user_state
 

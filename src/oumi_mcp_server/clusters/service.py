@@ -18,6 +18,7 @@ from pathlib import Path
 
 from oumi_mcp_server.clusters import fetch, inventory, launcher_api
 from oumi_mcp_server.clusters.models import ClusterAction, ClusterList, ClusterOptions, FetchResult
+from oumi_mcp_server.clusters.submit import check_cloud, check_cluster_name
 from oumi_mcp_server.core import consent
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.redact import redact_text
@@ -67,6 +68,8 @@ def fetch_outputs(
 def list_clusters(
     jobs: JobService, cloud: str | None = None, per_cloud_timeout_s: float = 20.0
 ) -> ClusterList:
+    if cloud:
+        check_cloud(cloud)
     clouds = [cloud] if cloud else inventory.enabled_clouds(jobs.store)
     out = ClusterList(clusters=[], clouds_checked=clouds)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(clouds)))
@@ -93,6 +96,8 @@ def cluster_action(
 ) -> ClusterAction:
     if action not in ("stop", "down"):
         raise ServiceError("bad_action", f"Unknown action {action[:20]!r}.", "Use stop or down.")
+    check_cloud(cloud)
+    check_cluster_name(cloud, cluster)
     what = inventory.describe(action, cloud, cluster)
     bind = {"action": action, "cloud": cloud, "cluster": cluster}
     if not approved:

@@ -37,6 +37,7 @@ from oumi_mcp_server.clusters.wrap import (
     launcher_envs,
 )
 from oumi_mcp_server.core.detach import start_detached
+from oumi_mcp_server.core.echo import short
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.redact import redact_env
 from oumi_mcp_server.jobs import runfolder
@@ -73,16 +74,35 @@ def cluster_binding(built: BuiltPlan) -> dict[str, Any]:
 _CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 
 
-def _check_cloud(cloud: str) -> None:
+_CLOUD = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def check_cloud(cloud: str) -> None:
+    """A cloud this server can launch on (oumi.launcher's, plugins included), else a clear error."""
     if cloud in CLOUD_NAMES:
         return
-    from oumi_mcp_server.clusters import launcher_api
+    known = False
+    if _CLOUD.match(cloud) and cloud != "local":
+        from oumi_mcp_server.clusters import launcher_api
 
-    if cloud not in launcher_api.known_clouds() or cloud == "local":
+        known = cloud in launcher_api.known_clouds()
+    if not known:
         raise ServiceError(
             "unknown_cloud",
-            f"Unknown cloud {cloud!r}.",
+            f"Unknown cloud '{short(cloud, 40)}'.",
             f"Use one of: {', '.join(sorted(CLOUD_NAMES))} (omit cloud to run locally).",
+        )
+
+
+def check_cluster_name(cloud: str, name: str) -> None:
+    """A cluster name the launcher can take for `cloud` (Slurm: user@login-host)."""
+    if cloud in SLURM_CLOUDS:
+        slurm.parse_cluster(name)
+    elif not _CLUSTER_NAME.match(name):
+        raise ServiceError(
+            "bad_cluster_name",
+            f"Cluster name '{short(name, 60)}' is not allowed.",
+            "Use 1-128 letters, digits, '.', '_', '@' or '-' (list_clusters shows the names).",
         )
 
 
@@ -98,12 +118,7 @@ def _cluster_name(args: ClusterArgs) -> str | None:
         slurm.parse_cluster(args.cluster_name)
         return args.cluster_name
     if args.cluster_name:
-        if not _CLUSTER_NAME.match(args.cluster_name):
-            raise ServiceError(
-                "bad_cluster_name",
-                f"cluster_name {args.cluster_name[:60]!r} is not allowed.",
-                "Use letters, digits, '.', '_', '-'.",
-            )
+        check_cluster_name(args.cloud, args.cluster_name)
         return args.cluster_name
     return None
 
@@ -150,7 +165,7 @@ def plan_cluster(req: LaunchRequest, *, preflight: bool = True) -> ClusterBuiltP
 def plan_with_args(
     req: LaunchRequest, args: ClusterArgs, *, fetch_outputs: bool = False, preflight: bool = True
 ) -> ClusterBuiltPlan:
-    _check_cloud(args.cloud)
+    check_cloud(args.cloud)
     if args.num_nodes is not None and not 1 <= args.num_nodes <= 512:
         raise ServiceError("bad_num_nodes", "num_nodes must be 1-512.", "Pass 1 for one node.")
     if args.disk_size is not None and not 1 <= args.disk_size <= 65536:
