@@ -76,7 +76,9 @@ def _write(path: Path, part: str, doc: dict[str, Any]) -> None:
 
 
 def _document(
-    part: str, builder: Callable[[OumiSource, Resolver], dict[str, Any]]
+    part: str,
+    builder: Callable[[OumiSource, Resolver], dict[str, Any]],
+    resolver: Resolver | None = None,
 ) -> dict[str, Any]:
     src = source()
     key = f"{part}-{src.fingerprint}"
@@ -87,7 +89,7 @@ def _document(
         doc = _read(path, src)
         if doc is None:
             with _gc_paused():
-                doc = builder(src, Resolver(src))
+                doc = builder(src, resolver or Resolver(src))
             _write(path, part, doc)
         _memory[key] = doc
         return doc
@@ -103,8 +105,11 @@ def schema() -> SchemaIndex:
 
 
 def api() -> dict[str, Any]:
-    """Every public module, class and function of the installed oumi (for get_docs)."""
-    return _document("api", build.build_api)
+    """Every public module, class and function of the installed oumi (for get_docs). Built
+    cold together with the schema, the modules both read are parsed once."""
+    shared = Resolver(source())
+    _document("schema", build.build_schema, shared)
+    return _document("api", build.build_api, shared)
 
 
 def clear_memory() -> None:

@@ -25,6 +25,7 @@ _entries: dict[str, list[docs.Entry]] = {}
 
 
 def _all_entries() -> list[docs.Entry]:
+    api = cache.api()  # first: a cold build of both parses the shared modules once
     index = cache.schema()
     key = index.doc["fingerprint"]
     with _lock:
@@ -32,7 +33,7 @@ def _all_entries() -> list[docs.Entry]:
             schema_part = docs.schema_entries(index)
             known = {e.qualname for e in schema_part}
             _entries.clear()
-            _entries[key] = docs.prepare(schema_part + docs.api_entries(cache.api(), known))
+            _entries[key] = docs.prepare(schema_part + docs.api_entries(api, known))
         return _entries[key]
 
 
