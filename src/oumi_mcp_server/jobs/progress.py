@@ -306,11 +306,11 @@ def parse(
     log_paths: list[Path],
     started_at: float | None,
     running: bool,
-    ended_at: float | None = None,
 ) -> JobProgress | None:
-    """What this job's own evidence says of its progress; None when it says nothing yet."""
+    """What this job's own evidence says of its progress; None when it says nothing yet (its
+    end, when it ended, is read from its run folder)."""
     notes: list[str] = []
-    win = base.window(run_dir_of(log_paths), started_at, ended_at)
+    win = base.window(run_dir_of(log_paths), started_at)
     seen: list[_Seen] = []
     if output_dir is not None and is_folder(output_dir):
         seen += filter(
