@@ -186,6 +186,8 @@ def _supervise(run_dir: Path) -> int:
     with contextlib.suppress(OSError):
         _scrub_spec(run_dir, spec)
     code, cancelled = _watch(run_dir, child, received)
+    # Stopped by someone applying the request before this loop saw it: still the request's doing.
+    cancelled = cancelled or (code != 0 and cancel_request.read(run_dir) is not None)
     if cancelled:
         _killpg(child.pid, signal.SIGKILL)  # orphans left in the group of a cancelled job
     exit_fields: dict[str, Any] = {
