@@ -65,6 +65,23 @@ def test_case_gives_its_finding(project: Path, case: Case, monkeypatch: pytest.M
         assert not report.ready or case.severity != "error"  # type: ignore[attr-defined]
 
 
+OUMI_ONLY = frozenset({"dataset_not_found", "hardware_unsupported_locally"})  # finalize's checks
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c.api == "validate" and c.code not in OUMI_ONLY],
+    ids=lambda c: c.name,
+)
+def test_first_call_finds_it_without_oumi(project: Path, case: Case) -> None:
+    """The index check alone (what the first call answers) already says it."""
+    path = str(_write(project, case.name, case.text))
+    report = validate_config(path, str(project), case.kind, oumi_checks="skip")
+    found = [f for f in report.findings if f.code == case.code]
+    assert found and found[0].severity == case.severity, report.findings
+    assert report.valid == (case.oumi == "accept") and not report.oumi_checked
+
+
 def test_verdicts_agree_with_oumi(project: Path) -> None:
     """One subprocess loads every case with oumi's own classes, as its CLI would."""
     ours: dict[str, bool] = {}
