@@ -185,3 +185,35 @@ def test_cancel_escalation_needs_no_server(tmp_path: Path) -> None:
     cancel_request.write(Path(rec.run_dir), grace_s=1.0)
     view = wait_until(lambda: service.status(rec.id), lambda v: v.status != "running", timeout=15)
     assert view.status == "cancelled" and view.signal == "SIGKILL", view
+
+
+def test_a_claim_whose_dispatcher_died_before_go_goes_back_in_line(tmp_path: Path) -> None:
+    """The dispatcher renamed the pending entry into a claim and died before any supervisor got
+    'go': the next dispatch puts it back in line (in the real queue) and starts it once."""
+    service = JobService()
+    rec = service.submit_argv([PY, "-c", "print('ran')"], cwd=str(tmp_path))
+    wait_until(lambda: service.status(rec.id).status, lambda s: s == "completed")
+    job_id = "custom-claim-0001"
+    run_dir = runfolder.create_run_dir(service.root, job_id)
+    service.local.prepare_argv(
+        job_id,
+        run_dir,
+        [PY, "-c", "print('ran')"],
+        cwd=str(tmp_path),
+        command="custom",
+        name=None,
+        env={},
+        output_dir="",
+        config_bytes=None,
+        model="",
+        source_config="",
+    )
+    claim = service.root / "queue" / "active" / job_id
+    runfolder.write_json_atomic(claim, {"entry": f"{time.time_ns():020d}-{job_id}"})
+    assert queue.dispatch(service.root) == [job_id]
+    wait_until(
+        lambda: (runfolder.read_json(run_dir / runfolder.STATE) or {}).get("phase"),
+        lambda p: p == "exited",
+    )
+    assert "ran" in (run_dir / "stdout.log").read_text()
+    assert not (service.root / "queue" / "queue").exists()

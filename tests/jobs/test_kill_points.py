@@ -27,6 +27,7 @@ import pytest
 from jobs.jobhelpers import wait_until
 from oumi_mcp_server.demo.assets import TinyAssets
 from oumi_mcp_server.jobs import commands, queue
+from oumi_mcp_server.jobs.models import JobStatusView
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import JobState
 
@@ -49,7 +50,8 @@ FAKE_JOB = textwrap.dedent("""
 
 SERVER = textwrap.dedent("""
     import sys
-    from oumi_mcp_server.jobs.service import JobService
+    from oumi_mcp_server.jobs.models import JobStatusView
+from oumi_mcp_server.jobs.service import JobService
     service = JobService()
     print("ready", flush=True)
     sys.stdin.readline()
@@ -153,7 +155,8 @@ def test_no_record_starts_twice_and_none_is_lost_whatever_is_killed_when(
 REAL_SERVER = textwrap.dedent("""
     import sys
     from oumi_mcp_server.jobs.plan import LaunchRequest
-    from oumi_mcp_server.jobs.service import JobService
+    from oumi_mcp_server.jobs.models import JobStatusView
+from oumi_mcp_server.jobs.service import JobService
     service = JobService()
     req = LaunchRequest("train", sys.argv[1], sys.argv[2],
                         overrides={"training.output_dir": sys.argv[3], "training.max_steps": 3})
@@ -203,9 +206,14 @@ def test_a_real_oumi_train_killed_mid_launch_runs_once(
     service.reconcile()  # the next server's first pass
     records = service.store.page(before=None, limit=10)
     assert records, "neither launch got as far as its record"
+
+    def status_after_a_pass(job_id: str) -> JobStatusView:
+        service.reconcile()  # the server's loop keeps running meanwhile
+        return service.status(job_id)
+
     for rec in records:
         view = wait_until(
-            lambda r=rec: service.status(r.id),
+            lambda r=rec: status_after_a_pass(r.id),
             lambda v: JobState(v.status).is_terminal(),
             timeout=400,
             every=1.0,

@@ -141,7 +141,7 @@ def _slot_in_use(claim: Path, run_dir: Path) -> bool:
         return True  # a supervisor still winding down
     if state is not None and state.phase is LocalPhase.QUEUED:
         entry = str(info.get("entry") or f"{time.time_ns():020d}-{run_dir.name}")
-        claim.replace(_qdir(claim.parent.parent, "pending") / entry)
+        claim.replace(_qdir(claim.parent.parent.parent, "pending") / entry)
     else:
         claim.unlink(missing_ok=True)
     return False
