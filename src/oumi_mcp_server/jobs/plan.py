@@ -2,9 +2,9 @@
 
 `build_plan(request)` validates every argument (bad input raises `ServiceError` and changes
 nothing), reads the config once (its sha256 is part of the plan, so editing it invalidates a
-consent token), and attaches the pre-flight summary. `binding(plan, request)` is what a consent
-token signs: the fields that decide what runs, plus a hash of the real environment values (the
-plan itself only shows them redacted).
+consent token), and attaches the pre-flight summary. `binding(built)` is what a consent token
+signs: the fields that decide what runs, plus a hash of the real environment values (the plan
+shows every added variable, secret-named ones redacted).
 """
 
 from __future__ import annotations
