@@ -149,7 +149,7 @@ def test_cli_demo_command(tmp_path: Path, catalog: Path) -> None:
 
 
 def test_demo_uses_the_snapshot_beside_a_checkout(shared_configs: Path) -> None:
-    assert default_configs_dir() == shared_configs.resolve()
+    assert default_configs_dir().resolve() == shared_configs.resolve()
 
 
 @pytest.mark.oumi

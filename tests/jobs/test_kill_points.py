@@ -50,8 +50,7 @@ FAKE_JOB = textwrap.dedent("""
 
 SERVER = textwrap.dedent("""
     import sys
-    from oumi_mcp_server.jobs.models import JobStatusView
-from oumi_mcp_server.jobs.service import JobService
+    from oumi_mcp_server.jobs.service import JobService
     service = JobService()
     print("ready", flush=True)
     sys.stdin.readline()
@@ -155,8 +154,7 @@ def test_no_record_starts_twice_and_none_is_lost_whatever_is_killed_when(
 REAL_SERVER = textwrap.dedent("""
     import sys
     from oumi_mcp_server.jobs.plan import LaunchRequest
-    from oumi_mcp_server.jobs.models import JobStatusView
-from oumi_mcp_server.jobs.service import JobService
+    from oumi_mcp_server.jobs.service import JobService
     service = JobService()
     req = LaunchRequest("train", sys.argv[1], sys.argv[2],
                         overrides={"training.output_dir": sys.argv[3], "training.max_steps": 3})
