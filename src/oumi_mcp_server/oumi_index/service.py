@@ -17,6 +17,8 @@ from oumi_mcp_server.oumi_index import cache, docs
 from oumi_mcp_server.oumi_index.models import DocHit, DocsAnswer, ModuleGroup, ModulesAnswer
 
 MAX_LIMIT = 25
+MAX_PACKAGES = 14
+"""list_modules shows the largest packages (the answer stays under 8 KB); get_docs finds all."""
 ANSWER_BYTES = 7_800  # as the client reads it (indented JSON), under 8 KB
 TOP_DETAIL = 40  # fields / members / options listed for the best hit
 SUMMARY_CHARS = 300
@@ -129,19 +131,22 @@ def list_modules() -> ModulesAnswer:
             package, ModuleGroup(package=package, modules=0, classes=0, functions=0)
         )
         if name == package:
-            group.summary = short(summary, 80)
+            group.summary = short(summary, 48)
         c, f = counts.get(name, (0, 0))
         group.modules += 1
         group.classes += c
         group.functions += f
-        if len(parts) > 2 and parts[2] not in group.subpackages and len(group.subpackages) < 6:
+        if len(parts) > 2 and parts[2] not in group.subpackages and len(group.subpackages) < 3:
             group.subpackages.append(parts[2])
     registries = {
         docs.REGISTRY_KINDS.get(k, k): len(index.registry(k)) for k in index.registry_kinds()
     }
     return ModulesAnswer(
         oumi_version=index.version,
-        packages=[g for g in groups.values() if g.classes or g.functions],
+        packages=sorted(
+            (g for g in groups.values() if g.classes or g.functions),
+            key=lambda g: -(g.classes + g.functions),
+        )[:MAX_PACKAGES],
         config_kinds={k: index.kind_class(k).rsplit(".", 1)[-1] for k in index.kinds},
         registries=registries,
         cli_commands=len(index.doc["cli"]),
