@@ -17,7 +17,7 @@ from oumi_mcp_server.oumi_index import cache, docs
 from oumi_mcp_server.oumi_index.models import DocHit, DocsAnswer, ModuleGroup, ModulesAnswer
 
 MAX_LIMIT = 25
-MAX_PACKAGES = 14
+MAX_PACKAGES = 11
 """list_modules shows the largest packages (the answer stays under 8 KB); get_docs finds all."""
 ANSWER_BYTES = 7_800  # as the client reads it (indented JSON), under 8 KB
 TOP_DETAIL = 40  # fields / members / options listed for the best hit
