@@ -211,3 +211,27 @@ def test_a_corrupt_legacy_registry_is_retried_and_odd_ids_stay_addressable(
         "train run/1 (copy)"
     )
     assert service.status(rec.id).status == "completed"
+
+
+def test_servers_creating_one_new_store_while_it_is_busy_all_succeed(tmp_path: Path) -> None:
+    """Switching a new store to WAL needs the file to itself, and SQLite does not wait for it:
+    servers that start while another holds a write lock retry instead of failing."""
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom oumi_mcp_server.jobs.store import JobStore\n"
+        "JobStore(Path(sys.argv[1]), import_legacy=False)\n"
+    )
+    path = tmp_path / "busy.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE other (a)")  # a new file, not yet in WAL mode
+    holder.execute("BEGIN IMMEDIATE")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)]) for _ in range(4)]
+    time.sleep(1.5)  # they are all waiting on the lock now
+    holder.execute("COMMIT")
+    holder.close()
+    assert [p.wait(timeout=120) for p in procs] == [0] * 4
+    assert JobStore(path, import_legacy=False).schema_version() >= 1

@@ -153,8 +153,7 @@ class JobStore:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         if version >= len(_MIGRATIONS):  # WAL was set when it was created (it persists)
             return False
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         with self._connect(write=True) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             for number, script in enumerate(_MIGRATIONS, start=1):
@@ -165,6 +164,21 @@ class JobStore:
         with suppress(OSError):
             self.path.chmod(0o600)
         return bool(version == 0)
+
+    def _use_wal(self) -> None:
+        """Switch a new store to WAL. The switch needs the file to itself, and SQLite does not
+        wait for that: another server creating the same store at once makes it retry."""
+        end = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                with self._connect() as conn:
+                    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > end:
+                    raise
+                time.sleep(0.05)
 
     def check(self) -> None:
         """Raise sqlite3.DatabaseError when the file is damaged (a quick page-level check)."""
