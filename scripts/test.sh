@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh
+# The browser tests drive the system Chromium; on a Debian CI machine (root) it is installed here.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get install -y -qq chromium >/dev/null 2>&1 || echo "chromium not installed: browser tests skip" >&2
+fi
 # oumi runs in tests stay offline and quiet (analytics upload otherwise doubles their time).
 export DO_NOT_TRACK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 WANDB_MODE=disabled
 export TOKENIZERS_PARALLELISM=false
