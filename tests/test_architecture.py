@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "src" / "oumi_mcp_server"
-CAPABILITIES = ("recipes", "preflight", "jobs", "clusters", "guidance", "data", "oumi_index")
+CAPABILITIES = (
+    "recipes",
+    "preflight",
+    "jobs",
+    "clusters",
+    "guidance",
+    "data",
+    "oumi_index",
+    "evaluation",
+    "experiments",
+)
 OUTER = ("server", "cli", "dashboard")
 HEAVY = ("torch", "transformers", "oumi", "sky", "datasets")
 BACKEND_MODULES = (
@@ -112,6 +122,8 @@ def violations(modules: dict[str, tuple[Path, list[Import]]]) -> list[str]:
                 problems.append(f"{where}: core imports no capability or outer layer")
             if layer == "jobs" and target == "clusters":
                 problems.append(f"{where}: jobs knows backends only through its Backend protocol")
+            if layer in ("jobs", "clusters", "evaluation") and target == "experiments":
+                problems.append(f"{where}: experiments builds on jobs, never the other way round")
             tool = name.startswith("oumi_mcp_server.server.tools_")
             if tool and imp.module.startswith(BACKEND_MODULES):
                 problems.append(f"{where}: tools reach backends only through the jobs service")

@@ -1,0 +1,1 @@
+"""Evaluation functions that run offline, registered with oumi through OUMI_EXTRA_DEPS_FILE."""

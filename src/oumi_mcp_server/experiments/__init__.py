@@ -1,0 +1,1 @@
+"""The experiment loop on top of jobs: compare runs side by side, sweep hyper-parameters."""
