@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import os
 import time
 from collections import deque
@@ -24,29 +23,17 @@ from mcp.types import CallToolResult, InputRequiredResult
 
 from oumi_mcp_server.core.atomic import write_text_atomic
 from oumi_mcp_server.core.blocking import run_blocking
-from oumi_mcp_server.core.paths import state_dir
+from oumi_mcp_server.core.tool_stats import percentile as percentile
+from oumi_mcp_server.core.tool_stats import stats_dir
 from oumi_mcp_server.server.errors import StructuredServer
 
 logger = logging.getLogger(__name__)
-STATS_DIR = "tool_stats"
 FLUSH_S = 5.0
 MAX_SAMPLES = 512
 """Latest latencies kept per tool: enough for a stable p95, a few KB on disk."""
 KEEP_DAYS = 14
 UNKNOWN_TOOL = "(unknown tool)"
 """Calls to names the server does not offer count here (a client cannot grow the table)."""
-
-
-def stats_dir() -> Path:
-    return state_dir() / STATS_DIR
-
-
-def percentile(samples: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100) of `samples`; None when there are none."""
-    if not samples:
-        return None
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 def prune(folder: Path) -> None:
