@@ -48,6 +48,19 @@ def test_output_dir_override_wins(project: Path) -> None:
     assert p.output_dir == "/tmp/elsewhere"
 
 
+@pytest.mark.parametrize("key", ["output", "--output"])
+def test_a_judge_plan_shows_the_folder_of_its_output_option(project: Path, key: str) -> None:
+    """`oumi judge dataset` writes where its `--output` option says (no config key does)."""
+    (project / "judge.yaml").write_text("judge_params:\n  prompt_template: '{response}'\n")
+    overrides = {"input": "data/in.jsonl", key: "judged/out.jsonl"}
+    p = build_plan(_req(project, command="judge", config="judge.yaml", overrides=overrides)).plan
+    assert p.argv[-2:] == ["--output", "judged/out.jsonl"]
+    assert p.output_dir == str(project / "judged")
+    elsewhere = {"output": "/tmp/judged/out.jsonl"}
+    p = build_plan(_req(project, command="judge", config="judge.yaml", overrides=elsewhere)).plan
+    assert p.output_dir == "/tmp/judged"
+
+
 def test_binding_changes_with_anything_that_runs(project: Path) -> None:
     base = binding(build_plan(_req(project)))
     assert base == binding(build_plan(_req(project)))

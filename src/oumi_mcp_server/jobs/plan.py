@@ -48,7 +48,7 @@ _OUTPUT_KEYS = {
     "synth": ("output_path",),
     "analyze": ("output_path", "analyze.output_path"),
     "quantize": ("output_path",),
-    "judge": ("output_path",),
+    "judge": ("output",),  # not a config key: `oumi judge dataset --output FILE`, an override
 }
 
 
