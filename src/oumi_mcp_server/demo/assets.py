@@ -29,8 +29,8 @@ Measured by hand on the shared 2-core CPU box (oumi 0.9, offline env):
   conversation with the answer as the last assistant message (`"The sky is blue."`) and
   `metadata.finish_reason`.
 
-There is no `eval_config` (it is None): every oumi evaluation backend needs hub tasks
-(lm_harness, alpaca_eval) or a judge model, so nothing tiny runs offline.
+The experiment loop's assets (a LoRA config, held-out data, a 10-prompt suite and an
+`oumi evaluate` config of the offline evaluation functions) are written by `eval_assets`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from oumi_mcp_server.demo import eval_assets
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -77,12 +79,24 @@ class TinyAssets:
     prompts_jsonl: Path
     train_config: Path
     infer_config: Path
-    eval_config: Path | None
     output_dir: Path
     """Where `oumi train -c train_config` saves the trained model; `infer_config` reads it."""
     predictions_jsonl: Path
     """Where `oumi infer -c infer_config` writes its answers to `prompts_jsonl`."""
     train_steps: int
+    lora_config: Path
+    """LoRA (q_proj/v_proj) version of `train_config`: `lora_steps` steps, adapters saved to
+    `lora_output_dir`."""
+    lora_output_dir: Path
+    lora_steps: int
+    heldout: Path
+    """Chat rows in the training format, one per question (held-out loss / perplexity)."""
+    prompt_suite: Path
+    """10 prompts, 4 categories, every match kind (exact, contains, regex, keyword)."""
+    eval_config: Path
+    """`oumi evaluate` config: tasks `heldout_loss` and `prompt_suite` (custom backend) on
+    `lora_output_dir` (override with --model.model_name), results under `eval_output_dir`."""
+    eval_output_dir: Path
 
 
 def build_tiny_assets(root: Path) -> TinyAssets:
@@ -99,9 +113,18 @@ def build_tiny_assets(root: Path) -> TinyAssets:
     _build_model(model_dir, [t for q, a in QA_PAIRS for t in (q, a)])
     train_config = config_dir / "train.yaml"
     infer_config = config_dir / "infer.yaml"
-    _write_yaml(train_config, _train_config(model_dir, dataset, output_dir))
+    train = _train_config(model_dir, dataset, output_dir)
+    _write_yaml(train_config, train)
     predictions = root / "predictions.jsonl"
     _write_yaml(infer_config, _infer_config(output_dir, prompts, predictions))
+    heldout, suite = data_dir / "heldout.jsonl", data_dir / "prompt_suite.jsonl"
+    _write_jsonl(heldout, [_chat(q, a) for q, a in QA_PAIRS])
+    _write_jsonl(suite, eval_assets.PROMPT_SUITE)
+    lora_config, lora_output = config_dir / "lora.yaml", root / "output_lora"
+    _write_yaml(lora_config, eval_assets.lora_config(train, lora_output))
+    eval_config, eval_output = config_dir / "eval.yaml", root / "eval_output"
+    model = _model_section(lora_output)
+    _write_yaml(eval_config, eval_assets.eval_config(model, heldout, suite, eval_output))
     return TinyAssets(
         root=root,
         model_dir=model_dir,
@@ -109,10 +132,16 @@ def build_tiny_assets(root: Path) -> TinyAssets:
         prompts_jsonl=prompts,
         train_config=train_config,
         infer_config=infer_config,
-        eval_config=None,
         output_dir=output_dir,
         predictions_jsonl=predictions,
         train_steps=TRAIN_STEPS,
+        lora_config=lora_config,
+        lora_output_dir=lora_output,
+        lora_steps=eval_assets.LORA_STEPS,
+        heldout=heldout,
+        prompt_suite=suite,
+        eval_config=eval_config,
+        eval_output_dir=eval_output,
     )
 
 
