@@ -33,6 +33,7 @@ TOOL_VERBS = frozenset(
         "inspect",
         "prepare",
         "check",
+        "compare",
         "create",
         "delete",
         "describe",

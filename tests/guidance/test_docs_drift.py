@@ -309,6 +309,7 @@ DRIFTED = """
 
 Pass `--tokenfile PATH`. Call `get_started`, then `run_oumi_job` with `comand: train` and
 `nproc: 2`; `wait_for_job(job_id, until=finished)`. A job waits as `pending`, then `running`.
+Then `compare_run` the jobs.
 Read `jobs://done` or `jobs://{job_id}`.
 """
 
@@ -323,7 +324,7 @@ def test_the_checkers_catch_drift(surface: Surface) -> None:
     assert any("'vscodium' is not one of" in p for p in cli_found)
     assert any("list has no option --state" in p for p in cli_found)
     assert [f for f in bare_flags(DRIFTED) if f not in all_options()] == ["--tokenfile"]
-    assert tool_problems(DRIFTED, surface) == ["no tool get_started"]
+    assert tool_problems(DRIFTED, surface) == ["no tool compare_run", "no tool get_started"]
     assert argument_problems(DRIFTED, surface) == [
         "run_oumi_job has no argument 'comand'",
         "wait_for_job(until='finished'): not one of ['done', 'running']",
