@@ -6,6 +6,7 @@ from mcp.server.mcpserver import MCPServer
 
 from oumi_mcp_server import __version__
 from oumi_mcp_server.server import (
+    apps,
     tools_clusters,
     tools_data,
     tools_docs,
@@ -35,6 +36,7 @@ def build_server() -> MCPServer:
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
+        extensions=[apps.views_extension()],
     )
     modules = (
         tools_recipes,
@@ -48,5 +50,6 @@ def build_server() -> MCPServer:
     )
     for module in modules:
         module.register(app)
+    apps.link_views(app)
     compact_tool_schemas(app)
     return app
