@@ -8,6 +8,7 @@ from oumi_mcp_server import __version__
 from oumi_mcp_server.server import (
     apps,
     tools_clusters,
+    tools_compare,
     tools_data,
     tools_docs,
     tools_guidance,
@@ -43,6 +44,7 @@ def build_server() -> MCPServer:
         tools_preflight,
         tools_jobs,
         tools_results,
+        tools_compare,
         tools_clusters,
         tools_data,
         tools_docs,
