@@ -22,6 +22,7 @@ from typing import Any
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.redact import redact_env
 from oumi_mcp_server.core.workspace import require_client_cwd
+from oumi_mcp_server.evaluation.deps import DepsEnv, deps_env
 from oumi_mcp_server.jobs import commands, env_policy
 from oumi_mcp_server.jobs.models import LaunchPlan
 from oumi_mcp_server.jobs.progress_base import reuse_notes
@@ -195,7 +196,8 @@ def build_plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
     added = {"PYTHONUNBUFFERED": "1"}
     if req.nproc > 1 and "CUDA_VISIBLE_DEVICES" not in user_env:
         added["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in range(req.nproc))
-    env = added | user_env
+    deps = deps_env(user_env) if req.backend == LOCAL_BACKEND else DepsEnv()
+    env = added | user_env | deps.env
     summary, ready = _preflight(path, cwd) if preflight else ("pre-flight not run", None)
     model = _lookup(data, "model.model_name")
     output_dir = _output_dir(command, data, overrides, cwd)
@@ -215,6 +217,7 @@ def build_plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
         notes=[
             "Runs on a snapshot of the config taken at launch; inherits the server's environment.",
             *reuse_notes(output_dir, _OUTPUT_KEYS.get(command, ())),
+            *([deps.note] if deps.note else []),
         ],
     )
     return BuiltPlan(plan, path, raw, env, model if isinstance(model, str) else "", data)
