@@ -14,7 +14,7 @@ const DEFAULT_CSP =
   "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
   "img-src 'self' data:; media-src 'self' data:; connect-src 'none'";
 
-const state = { calls: [], errors: [], sizes: [] };
+const state = { calls: [], errors: [], sizes: [], messages: [] };
 window.hostState = state;
 
 async function connect() {
@@ -64,6 +64,11 @@ window.showTool = async (name, args) => {
   bridge.onsizechange = ({ height }) => {
     state.sizes.push(height);
     if (height) frame.style.height = `${Math.min(height, 2000)}px`;
+  };
+  // ui/message: the view asks the chat; the assistant then acts under the usual approval.
+  bridge.onmessage = async (params) => {
+    state.messages.push(params);
+    return {};
   };
   bridge.oninitialized = async () => {
     await bridge.sendToolInput({ arguments: args });

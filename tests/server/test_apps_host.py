@@ -1,0 +1,167 @@
+"""The in-chat views in a real MCP Apps host: the ext-apps AppBridge (tests/apps_host) in
+headless Chromium, in front of our server started over HTTP with its token. Each view is
+rendered from the tool's `_meta.ui.resourceUri` under the spec's default CSP, refreshes itself
+through the host, and is checked on its DOM; screenshots land in the test's tmp_path."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apps_harness import Harness, HostPage, running_harness, show_tool
+from playwright.sync_api import Browser
+
+from browser import needs_chromium, open_browser
+from oumi_mcp_server.jobs.service import JobService
+
+pytestmark = [needs_chromium, pytest.mark.slow]
+READ_TOOLS = {"get_job_status", "get_job_logs", "get_results", "get_sweep", "list_jobs"}
+HOSTILE = '<img src=x onerror="window.parent.pwned=1">&amp;</pre></script><b>x</b>'
+LIVE_JOB = f"""
+import time
+print({HOSTILE!r}, flush=True)
+for i in range(1, 6):
+    print({{'loss': str(round(3.0 / i, 3)), 'step': i}}, flush=True)
+    time.sleep(1.0)
+"""
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    with running_harness(tmp_path_factory.mktemp("apps_host")) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with open_browser() as opened:
+        yield opened
+
+
+@pytest.fixture
+def jobs(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> JobService:
+    """A job service on the server's own state folder."""
+    monkeypatch.setenv("OUMI_MCP_STATE_DIR", str(harness.state))
+    return JobService()
+
+
+def check_clean(shown: HostPage, harness: Harness) -> None:
+    """Only read tools called; nothing refused, no error, no CSP report, no foreign request."""
+    state = shown.host_state()
+    assert state["initialized"] and set(state["calls"]) <= READ_TOOLS, state
+    assert state["errors"] == [], state
+    assert shown.console_errors == [], shown.console_errors
+    assert all(url.startswith(harness.url) for url in shown.requests), shown.requests
+
+
+def test_run_view_follows_a_live_job_and_shows_hostile_text_as_text(
+    harness: Harness, browser: Browser, jobs: JobService, tmp_path: Path
+) -> None:
+    rec = jobs.submit_argv(
+        [sys.executable, "-c", LIVE_JOB], cwd=str(tmp_path), name="live-<b>job</b>"
+    )
+    deadline = time.monotonic() + 30
+    while jobs.status(rec.id).status != "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    shown = show_tool(browser, harness, "get_job_status", {"job_id": rec.id})
+    view = shown.view
+    assert shown.info["uri"] == "ui://oumi/run.html"
+    view.locator("body[data-state=live]").wait_for(timeout=30_000)
+    assert view.locator("#status").inner_text() == "running"
+    shown.page.screenshot(path=tmp_path / "run-view-live.png", full_page=True)
+    view.locator("#cancel").click()  # asks the chat; never calls cancel_job itself
+    view.locator("body[data-state=final]").wait_for(timeout=40_000)
+    assert view.locator("#status").inner_text() == "completed"
+    points = view.locator("polyline.curve").get_attribute("points") or ""
+    assert len(points.split()) == 5
+    assert view.locator("#name").inner_text() == "live-<b>job</b>"
+    assert HOSTILE in view.locator("#logs").inner_text()
+    assert view.locator("img, #logs *, #name *").count() == 0
+    assert shown.page.evaluate("window.pwned") is None
+    state = shown.host_state()
+    assert [m["content"][0]["text"] for m in state["messages"]] == [
+        f"Cancel the Oumi job {rec.id}."
+    ]
+    assert "cancel_job" not in state["calls"]
+    check_clean(shown, harness)
+    shown.page.screenshot(path=tmp_path / "run-view-final.png", full_page=True)
+
+
+@pytest.fixture(scope="module")
+def trained(harness: Harness, tiny_assets: Any) -> list[str]:
+    """Two real tiny `oumi train` runs (two learning rates) on the server's state folder."""
+    from jobs.jobhelpers import wait_until
+    from oumi_mcp_server.jobs.plan import LaunchRequest
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OUMI_MCP_STATE_DIR", str(harness.state))
+        mp.delenv("OUMI_MCP_OUMI_BIN", raising=False)
+        service = JobService()
+        ids = []
+        for lr in (0.003, 0.0005):
+            req = LaunchRequest(
+                command="train",
+                config=str(tiny_assets.train_config),
+                client_cwd=str(tiny_assets.root),
+                overrides={
+                    "training.output_dir": str(harness.state.parent / f"out-{lr}"),
+                    "training.learning_rate": lr,
+                },
+                job_name=f"tiny-lr-{lr}",
+            )
+            job = service.launch_approved(service.plan(req)).job
+            assert job is not None
+            done = wait_until(
+                lambda j=job.job_id: service.status(j),
+                lambda v: v.status in ("completed", "failed"),
+                300,
+            )
+            assert done.status == "completed", done
+            ids.append(job.job_id)
+    return ids
+
+
+@pytest.mark.oumi
+def test_run_view_of_a_real_train_run(
+    harness: Harness, browser: Browser, trained: list[str], tiny_assets: Any, tmp_path: Path
+) -> None:
+    shown = show_tool(browser, harness, "get_results", {"job_id": trained[0]})
+    view = shown.view
+    view.locator("body[data-state=final]").wait_for(timeout=30_000)
+    assert view.locator("#status").inner_text() == "completed"
+    bar = view.locator("#bar")
+    assert bar.get_attribute("aria-valuenow") == "100"
+    steps = tiny_assets.train_steps
+    assert f"step {steps} / {steps}" in view.locator("#stats").inner_text()
+    points = (view.locator("polyline.curve").get_attribute("points") or "").split()
+    assert len(points) == steps
+    metrics = view.locator("#metrics").inner_text()
+    assert "final loss" in metrics and "best loss" in metrics and "model" in metrics
+    assert "Saving final model" in view.locator("#logs").inner_text()
+    check_clean(shown, harness)
+    shown.page.screenshot(path=tmp_path / "run-view.png", full_page=True)
+
+
+@pytest.mark.oumi
+def test_compare_view_overlays_real_runs(
+    harness: Harness, browser: Browser, trained: list[str], tmp_path: Path
+) -> None:
+    probe = show_tool(browser, harness, "get_job_status", {"job_id": trained[0]})
+    tools = probe.page.evaluate(
+        "async () => (await window.mcpClient.listTools()).tools.map(t => t.name)"
+    )
+    if "compare_runs" not in tools:
+        pytest.skip("compare_runs is not registered in this build")
+    shown = show_tool(browser, harness, "compare_runs", {"job_ids": trained})
+    view = shown.view
+    assert shown.info["uri"] == "ui://oumi/compare.html"
+    view.locator("body[data-state=shown]").wait_for(timeout=30_000)
+    assert view.locator("polyline.curve").count() == len(trained)
+    table = view.locator("#ranked").inner_text()
+    assert all(job in table for job in trained) and "tiny-lr-0.003" in table
+    check_clean(shown, harness)
+    shown.page.screenshot(path=tmp_path / "compare-view.png", full_page=True)
