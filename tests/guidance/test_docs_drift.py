@@ -56,6 +56,11 @@ class Surface:
     def arguments(self, tool: str) -> dict[str, Any]:
         return dict(self.tools[tool]["inputSchema"].get("properties", {}))
 
+    def nested(self, tool: str) -> set[str]:
+        """Field names inside the tool's object arguments (its input schema's $defs)."""
+        defs = self.tools[tool]["inputSchema"].get("$defs", {})
+        return {name for d in defs.values() for name in d.get("properties", {})}
+
     def outputs(self, tool: str) -> set[str]:
         return set(self.tools[tool].get("outputSchema", {}).get("properties", {}))
 
@@ -198,14 +203,16 @@ def uri_problems(text: str, surface: Surface) -> list[str]:
 
 
 def description_problems(where: str, text: str, surface: Surface) -> list[str]:
-    """A description names only tools and (for a tool) its own arguments and answer fields.
-    A tool-like or backticked name must be one. In a tool's description and the instructions
-    every snake_case word must be one, a cluster option, a model family (has a digit) or an
-    oumi config field or enum value; an argument's description lists values freely, but a word
-    that is some tool's argument or field must be this tool's."""
+    """A description names only tools and (for a tool) its own arguments, the fields inside
+    them and its answer fields. A tool-like or backticked name must be one. In a tool's
+    description and the instructions every snake_case word must be one, a cluster option, a
+    model family (has a digit) or an oumi config field or enum value; an argument's description
+    lists values freely, but a word that is some tool's argument or field must be this tool's."""
     tool = where.split()[1].split(".")[0] if where.startswith("tool ") else None
     scope = [tool] if tool else list(surface.tools)  # the instructions and listings: any tool's
-    own = {n for t in scope for n in (*surface.arguments(t), *surface.outputs(t))}
+    own = {
+        n for t in scope for n in (*surface.arguments(t), *surface.nested(t), *surface.outputs(t))
+    }
     known = set(surface.tools) | own | surface.prompts
     unknown = tool_like_names(text) - set(surface.tools)
     unknown |= {s for s in re.findall(r"`([a-z_][a-z0-9_]*)`", text) if s not in known}
