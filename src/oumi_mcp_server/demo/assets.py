@@ -95,7 +95,8 @@ class TinyAssets:
     """10 prompts, 4 categories, every match kind (exact, contains, regex, keyword)."""
     eval_config: Path
     """`oumi evaluate` config: tasks `heldout_loss` and `prompt_suite` (custom backend) on
-    `lora_output_dir` (override with --model.model_name), results under `eval_output_dir`."""
+    the base model `model_dir` (a baseline; pass --model.model_name lora_output_dir, or another
+    trained folder, to evaluate that), results under `eval_output_dir`."""
     eval_output_dir: Path
 
 
@@ -123,7 +124,7 @@ def build_tiny_assets(root: Path) -> TinyAssets:
     lora_config, lora_output = config_dir / "lora.yaml", root / "output_lora"
     _write_yaml(lora_config, eval_assets.lora_config(train, lora_output))
     eval_config, eval_output = config_dir / "eval.yaml", root / "eval_output"
-    model = _model_section(lora_output)
+    model = _model_section(model_dir)
     _write_yaml(eval_config, eval_assets.eval_config(model, heldout, suite, eval_output))
     return TinyAssets(
         root=root,

@@ -6,8 +6,9 @@ an `oumi evaluate` config that runs both offline evaluation functions (`evaluati
 - `data/heldout.jsonl`: one chat row per question/answer pair (the training format).
 - `data/prompt_suite.jsonl`: 10 prompts in 4 categories, every match kind at least once.
 - `configs/eval.yaml`: `heldout_loss` and `prompt_suite` tasks (evaluation_backend: custom) on
-  `output_lora/` (an adapter folder: oumi finds the base model in its adapter config); point it
-  at another model with `--model.model_name`. Results go to `eval_output/custom_<time>/`.
+  the base model (a baseline that passes pre-flight before any training); evaluate a trained
+  run with `--model.model_name output_lora` (an adapter folder: oumi finds the base model in
+  its adapter config). Results go to `eval_output/custom_<time>/task_result.json`.
 """
 
 from __future__ import annotations
