@@ -49,14 +49,15 @@ def _add(out: Series, key: str, step: int | None, value: Any) -> None:
 
 
 def from_rows(rows: list[dict[str, Any]]) -> Series:
-    """The wanted keys of log_history / metrics rows, each as (step, value) in logged order."""
+    """The wanted keys of log_history / metrics rows, each as (step, value) in step order (a row
+    without a usable step is left out: these files always write one)."""
     out: Series = {}
     for row in rows:
         step = base.count(row.get("step", row.get("global_step")))
         for key, value in row.items():
-            if isinstance(key, str):
+            if isinstance(key, str) and step is not None:
                 _add(out, key, step, value)
-    return out
+    return {k: sorted(v, key=lambda p: p[0]) for k, v in out.items()}
 
 
 def from_log(path: Path) -> Series:
