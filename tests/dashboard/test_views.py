@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from jobs.jobhelpers import wait_until
-from oumi_mcp_server.dashboard.render import jobs_fragment
+from oumi_mcp_server.dashboard.runs import RunRow
+from oumi_mcp_server.dashboard.table import jobs_fragment
 from oumi_mcp_server.dashboard.views import FinalViews
 from oumi_mcp_server.jobs.models import JobStatusView
 from oumi_mcp_server.jobs.service import JobService
@@ -39,9 +40,10 @@ def test_only_final_views_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         ] and total == 2
     assert asked.count(done.id) == 1 and asked.count(running.id) == 3
     assert final.views(svc, ["train-gone", done.id])[0].job_id == done.id  # unknown ids skipped
-    assert 'data-live="1"' in jobs_fragment(views, total)
-    assert 'data-live="slow"' in jobs_fragment([views[1]], total)  # nothing active: poll slowly
-    assert 'data-live="slow"' in jobs_fragment([], 0)
+    assert 'data-live="1"' in jobs_fragment([RunRow(v) for v in views], [], total)
+    # nothing active: poll slowly
+    assert 'data-live="slow"' in jobs_fragment([RunRow(views[1])], [], total)
+    assert 'data-live="slow"' in jobs_fragment([], [], 0)
 
 
 def test_kept_views_are_bounded(tmp_path: Path) -> None:

@@ -24,10 +24,19 @@ def asset(name: str) -> str:
     return resources.files("oumi_mcp_server.dashboard").joinpath("static", name).read_text("utf-8")
 
 
+SCRIPTS = ("dashboard.js", "table.js", "charts.js")
+"""Static scripts, inlined as the page's one script (each part acts only where its elements are)."""
+
+
+@cache
+def script() -> str:
+    return "\n".join(asset(name) for name in SCRIPTS)
+
+
 @cache
 def script_hash() -> str:
     """CSP source for the one inline script, so no other script can run in the page."""
-    digest = hashlib.sha256(asset("dashboard.js").encode()).digest()
+    digest = hashlib.sha256(script().encode()).digest()
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
@@ -35,7 +44,7 @@ def e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def _ts(iso: str | None) -> float | None:
+def ts(iso: str | None) -> float | None:
     try:
         return datetime.fromisoformat(iso).timestamp() if iso else None
     except (ValueError, OverflowError, OSError):  # not a date, or one the platform cannot place
@@ -64,10 +73,10 @@ def duration(seconds: float | None) -> str:
 
 def run_time(view: JobStatusView, now: float) -> float | None:
     """Seconds run so far (or in all, once ended); None before it started."""
-    start = _ts(view.started_at)
+    start = ts(view.started_at)
     if start is None:
         return None
-    end = _ts(view.ended_at) or (now if view.status == "running" else None)
+    end = ts(view.ended_at) or (now if view.status == "running" else None)
     return end - start if end is not None else None
 
 
@@ -89,11 +98,11 @@ def progress_cell(view: JobStatusView) -> str:
     )
 
 
-def _loss(view: JobStatusView) -> str:
+def loss_text(view: JobStatusView) -> str:
     return num(view.progress.loss, ".4g") if view.progress else "-"
 
 
-def _eta(view: JobStatusView) -> str:
+def eta(view: JobStatusView) -> str:
     p = view.progress
     return duration(p.eta_s) if p and p.eta_s is not None and view.status == "running" else "-"
 
@@ -106,11 +115,12 @@ def page(title: str, fragment: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="/favicon.ico" type="image/svg+xml">'
         f"<title>{e(title)}</title><style>{asset('dashboard.css')}</style></head><body>"
         '<header><h1><a href="/">Oumi jobs</a></h1>'
-        '<span class="note">Read-only. Launch and cancel through your assistant.</span>'
+        '<span class="note">Launch jobs through your assistant.</span>'
         '<span id="updated"></span></header>'
-        f"<main>{fragment}</main><script>{asset('dashboard.js')}</script></body></html>"
+        f"<main>{fragment}</main><script>{script()}</script></body></html>"
     )
 
 
@@ -118,33 +128,6 @@ def message_fragment(message: str) -> str:
     return (
         f'<div id="view" class="card"><h2>{e(message)}</h2>'
         '<p><a href="/">&larr; all jobs</a></p></div>'
-    )
-
-
-def jobs_fragment(views: list[JobStatusView], total_stored: int, now: float | None = None) -> str:
-    now = time.time() if now is None else now
-    if not views:
-        return (
-            '<div id="view" data-live="slow" class="card"><h2>No jobs yet</h2><p class="muted">'
-            "Jobs your assistant launches through the Oumi MCP server appear here.</p></div>"
-        )
-    rows = []
-    for v in views:
-        rows.append(
-            f'<tr><td class="id"><a href="{job_url(v.job_id)}">{e(v.job_id)}</a></td>'
-            f"<td>{e(v.name)}</td><td>{e(v.command)}</td><td>{badge(v.status)}</td>"
-            f"<td>{progress_cell(v)}</td><td class=num>{_loss(v)}</td>"
-            f"<td class=num>{_eta(v)}</td><td>{short_time(v.submitted_at)}</td>"
-            f"<td class=num>{duration(run_time(v, now))}</td></tr>"
-        )
-    # Only active jobs change quickly; otherwise poll slowly, to notice new jobs.
-    live = "1" if any(not JobState(v.status).is_terminal() for v in views) else "slow"
-    return (
-        f'<div id="view" data-live="{live}"><table class="jobs"><thead><tr><th>Job</th>'
-        "<th>Name</th><th>Command</th><th>Status</th><th>Progress</th><th>Loss</th><th>ETA</th>"
-        "<th>Submitted (UTC)</th><th>Duration</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-        f'<p class="muted">{len(views)} of {total_stored} stored job(s), newest first.</p></div>'
     )
 
 
@@ -158,7 +141,7 @@ def _facts(view: JobStatusView, now: float) -> str:
         ("Progress", progress_cell(view)),
         (
             "Loss",
-            f"{_loss(view)}"
+            f"{loss_text(view)}"
             + (
                 f" <span class=muted>(first {num(p.first_loss, '.4g')})</span>"
                 if p and p.first_loss is not None
@@ -166,7 +149,7 @@ def _facts(view: JobStatusView, now: float) -> str:
             ),
         ),
         ("Epoch", num(p.epoch, ".3g") if p else "-"),
-        ("ETA", _eta(view)),
+        ("ETA", eta(view)),
         ("Submitted", short_time(view.submitted_at)),
         ("Started", short_time(view.started_at)),
         ("Ended", short_time(view.ended_at)),
@@ -219,7 +202,8 @@ def job_fragment(
     log_text = e(log.text) if log and log.text else '<span class="muted">(empty)</span>'
     return (
         f'<div id="view" data-live="{live}">'
-        f'<p><a href="/">&larr; all jobs</a></p>'
+        f'<p class="links"><a href="/">&larr; all jobs</a> '
+        f'<a href="{job_url(view.job_id)}/eval">evaluation &amp; results</a></p>'
         f'<div class="card"><h2>{e(view.name)} <span class="mono muted">{e(view.job_id)}</span>'
         f'</h2><dl class="facts">{_facts(view, now)}</dl></div>{errors}'
         f'<div class="card"><h2>Loss</h2>{loss_svg(series.points, series.eval_points)}{legend}'
