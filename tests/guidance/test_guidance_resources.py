@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 
 from oumi_mcp_server.guidance.loader import guide_names, read_guide
 from oumi_mcp_server.server.app import build_server
+from oumi_mcp_server.server.tools_guidance import MAX_ARGUMENT_BYTES
 
 
 @pytest.mark.anyio
@@ -51,3 +55,20 @@ async def test_prompts_embed_the_right_guide() -> None:
         wrap = await client.get_prompt("wrap_up_run", {"job_id": "job-42"})
         assert "job-42" in wrap.messages[0].content.text
         assert "fetch_outputs" in wrap.messages[0].content.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("unit", ["a", "\x00", '"', "\u00e9", "\U0001f999"])
+async def test_every_prompt_with_its_longest_arguments_answers_under_8_kb(unit: str) -> None:
+    """Each argument at the limit (a NUL is 6 bytes in JSON, an emoji 4): a longer guide or a
+    new argument that breaks the bound fails here."""
+    fill = unit * (MAX_ARGUMENT_BYTES // len(json.dumps(unit, ensure_ascii=False).encode()[1:-1]))
+    async with Client(build_server()) as client:
+        for prompt in (await client.list_prompts()).prompts:
+            arguments = {a.name: fill for a in prompt.arguments or []}
+            result = await client.get_prompt(prompt.name, arguments)
+            size = len(result.model_dump_json(by_alias=True).encode())
+            assert size <= 8192, (prompt.name, size)
+        too_long = {a.name: fill + unit for a in prompt.arguments or []}
+        with pytest.raises(MCPError, match="prompt_argument_too_long"):
+            await client.get_prompt(prompt.name, too_long)

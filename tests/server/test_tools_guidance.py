@@ -11,7 +11,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
 from oumi_mcp_server.server.app import build_server
-from oumi_mcp_server.server.tools_guidance import MAX_ARGUMENT_CHARS
+from oumi_mcp_server.server.tools_guidance import MAX_ARGUMENT_BYTES
 
 
 async def prompt_error(name: str, arguments: dict[str, str]) -> dict[str, str]:
@@ -46,7 +46,7 @@ async def test_a_missing_argument_is_named(
 async def test_unknown_and_oversized_arguments_are_refused_without_echoing_them() -> None:
     unknown = await prompt_error("wrap_up_run", {"job_id": "x", "n" * 5000: "v"})
     assert unknown["code"] == "unknown_prompt_argument" and len(json.dumps(unknown)) < 1000
-    big = "g" * (MAX_ARGUMENT_CHARS + 1)
+    big = "g" * (MAX_ARGUMENT_BYTES + 1)
     oversized = await prompt_error("fine_tune", {"goal": big})
     assert oversized["code"] == "prompt_argument_too_long" and big not in json.dumps(oversized)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
@@ -19,7 +20,7 @@ from oumi_mcp_server.guidance.loader import list_guides, read_guide
 INDEX_URI = "guidance://index"
 _SHOWN_NAMES = 5
 _NAME_CHARS = 40
-MAX_ARGUMENT_CHARS = 1_000  # the answer stays under 8 KB with the longest guide
+MAX_ARGUMENT_BYTES = 800  # every argument at its longest: the answer stays under 8 KB
 
 
 class CheckedPrompt(Prompt):
@@ -31,6 +32,11 @@ class CheckedPrompt(Prompt):
         return await super().render(arguments, context)
 
 
+def _json_bytes(value: object) -> int:
+    """What the value adds to the answer on the wire: a NUL is 6 bytes there, a quote 2."""
+    return len(json.dumps(str(value), ensure_ascii=False).encode()) - 2
+
+
 def check_arguments(prompt: Prompt, arguments: Mapping[str, object]) -> None:
     """Raise an INVALID_PARAMS error whose message is `{"error": {code, message, fix}}` JSON."""
     known = {a.name: a for a in prompt.arguments or []}
@@ -38,7 +44,7 @@ def check_arguments(prompt: Prompt, arguments: Mapping[str, object]) -> None:
         n for n, a in known.items() if a.required and not str(arguments.get(n) or "").strip()
     ]
     unknown = [n[:_NAME_CHARS] for n in arguments if n not in known][:_SHOWN_NAMES]
-    too_long = [n for n in known if len(str(arguments.get(n) or "")) > MAX_ARGUMENT_CHARS]
+    too_long = [n for n in known if _json_bytes(arguments.get(n) or "") > MAX_ARGUMENT_BYTES]
     if not missing and not unknown and not too_long:
         return
     usage = "; ".join(
@@ -58,7 +64,8 @@ def check_arguments(prompt: Prompt, arguments: Mapping[str, object]) -> None:
     else:
         code, message = (
             "prompt_argument_too_long",
-            f"Prompt {prompt.name}: {', '.join(too_long)} over {MAX_ARGUMENT_CHARS} characters.",
+            f"Prompt {prompt.name}: {', '.join(too_long)} over {MAX_ARGUMENT_BYTES} bytes "
+            "(as UTF-8 JSON, escapes included).",
         )
     error = ServiceError(code, message, f"Pass its arguments as strings: {usage}.")
     raise MCPError(INVALID_PARAMS, error.to_json(), {"prompt": prompt.name})
