@@ -15,6 +15,7 @@ from typing import Any
 from oumi_mcp_server.evaluation.scoring import EvalInputError, Matcher, build_matcher
 
 MAX_LINE_BYTES = 1024 * 1024
+DEFAULT_ROWS = 1000
 ROLES = ("system", "user", "assistant", "tool")
 
 
@@ -24,6 +25,12 @@ class SuiteItem:
     prompt: str
     matcher: Matcher
     category: str
+
+
+def rows_to_read(num_samples: Any) -> int:
+    """The task's `num_samples` (oumi checks it is positive), else DEFAULT_ROWS."""
+    ok = isinstance(num_samples, int) and not isinstance(num_samples, bool) and num_samples > 0
+    return int(num_samples) if ok else DEFAULT_ROWS
 
 
 def _rows(path: Path, limit: int, what: str) -> Iterator[tuple[int, dict[str, Any]]]:

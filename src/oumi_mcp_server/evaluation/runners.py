@@ -4,7 +4,7 @@
 folder, `model.adapter_model`, dtype and device settings work as in training) and measures the
 loss of every row of a chat JSONL under no_grad. `prompt_suite` asks oumi's inference engine
 (the config's `inference_engine` and `generation`) for one answer per prompt and scores it.
-Both read at most `task_params.num_samples` rows (default DEFAULT_ROWS).
+Both read at most `task_params.num_samples` rows (default `inputs.DEFAULT_ROWS`).
 """
 
 from __future__ import annotations
@@ -12,16 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from oumi_mcp_server.evaluation.inputs import load_chat_rows, load_suite
+from oumi_mcp_server.evaluation.inputs import load_chat_rows, load_suite, rows_to_read
 from oumi_mcp_server.evaluation.scoring import LossTotals, Scored, summarize
-
-DEFAULT_ROWS = 1000
-
-
-def row_limit(task_params: Any) -> int:
-    """`num_samples` of the task (oumi checks it is positive), else DEFAULT_ROWS."""
-    value = getattr(task_params, "num_samples", None)
-    return int(value) if isinstance(value, int) and value > 0 else DEFAULT_ROWS
 
 
 def heldout_loss(config: Any, task_params: Any, data_path: str) -> dict[str, Any]:
@@ -29,7 +21,7 @@ def heldout_loss(config: Any, task_params: Any, data_path: str) -> dict[str, Any
     import torch
     from oumi.builders import build_model, build_tokenizer
 
-    rows = load_chat_rows(Path(data_path), row_limit(task_params))
+    rows = load_chat_rows(Path(data_path), rows_to_read(task_params.num_samples))
     tokenizer = build_tokenizer(config.model)
     model = build_model(config.model)
     model.eval()
@@ -69,7 +61,7 @@ def prompt_suite(
     """Accuracy of the engine's answers on a prompt suite, overall and per category."""
     from oumi.core.types.conversation import Conversation, Message, Role
 
-    items = load_suite(Path(suite_path), row_limit(task_params))
+    items = load_suite(Path(suite_path), rows_to_read(task_params.num_samples))
     conversations = [
         Conversation(messages=[Message(role=Role.USER, content=item.prompt)]) for item in items
     ]

@@ -11,6 +11,7 @@ from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.preflight import warmup
 from oumi_mcp_server.preflight.context import CheckContext, get
 from oumi_mcp_server.preflight.credentials import check_credentials
+from oumi_mcp_server.preflight.custom_eval import check_custom_eval
 from oumi_mcp_server.preflight.datasets import check_datasets, check_hub_datasets
 from oumi_mcp_server.preflight.eval_data import check_eval_data
 from oumi_mcp_server.preflight.hardware import check_hardware
@@ -133,6 +134,7 @@ def _checks(ctx: CheckContext) -> list[Check]:
         checks += [
             Check("packages", check_packages),
             Check("eval_data", check_eval_data),
+            Check("custom_eval", check_custom_eval),
             Check("datasets", check_datasets),
             Check("models", check_models),
             Check("hardware", check_hardware),
