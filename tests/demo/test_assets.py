@@ -12,6 +12,7 @@ import yaml
 
 from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
 from oumi_mcp_server.demo.assets import QA_PAIRS, TinyAssets, build_tiny_assets
+from oumi_mcp_server.evaluation.deps import deps_env
 
 OUMI = str(Path(sys.executable).with_name("oumi"))
 # Building the tiny Llama imports torch and transformers (about 12 s) for this module alone.
@@ -50,13 +51,28 @@ def test_assets_are_complete_and_local(tiny_assets: TinyAssets) -> None:
 
 
 def test_configs_parse_as_oumi_configs(tiny_assets: TinyAssets) -> None:
-    from oumi.core.configs import InferenceConfig, TrainingConfig
+    from oumi.core.configs import EvaluationConfig, InferenceConfig, TrainingConfig
 
     train = TrainingConfig.from_yaml(str(tiny_assets.train_config))
     train.finalize_and_validate()
     assert train.training.max_steps == tiny_assets.train_steps
     infer = InferenceConfig.from_yaml(str(tiny_assets.infer_config))
     assert infer.generation.max_new_tokens > 0
+    lora = TrainingConfig.from_yaml(str(tiny_assets.lora_config))
+    lora.finalize_and_validate()
+    assert lora.training.use_peft and lora.peft.lora_target_modules == ["q_proj", "v_proj"]
+    assert lora.training.output_dir == str(tiny_assets.lora_output_dir)
+    evaluation = EvaluationConfig.from_yaml(str(tiny_assets.eval_config))
+    assert [t.task_name for t in evaluation.tasks] == ["heldout_loss", "prompt_suite"]
+    assert evaluation.model.model_name == str(tiny_assets.model_dir)
+    suite = [json.loads(line) for line in tiny_assets.prompt_suite.read_text().splitlines()]
+    assert len(suite) == 10 and {r["match"] for r in suite} == {
+        "exact",
+        "contains",
+        "regex",
+        "keyword",
+    }
+    assert tiny_assets.heldout.is_file()
 
 
 def test_model_and_tokenizer_load_and_chat(tiny_assets: TinyAssets) -> None:
@@ -91,12 +107,13 @@ def test_build_is_deterministic_and_rebuildable(tmp_path: Path) -> None:
         assert (first.model_dir / name).read_bytes() == (other.model_dir / name).read_bytes()
 
 
-def _oumi(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+def _oumi(args: list[str], home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
         "HOME": str(home),
         "HF_HOME": str(home / "hf"),
         **OFFLINE_ENV,
+        **extra,
     }
     return subprocess.run(
         [OUMI, *args], capture_output=True, text=True, env=env, timeout=300, check=False
@@ -156,3 +173,23 @@ def test_oumi_infer_answers_from_the_trained_model(
     assert all(r["messages"][-1]["role"] == "assistant" for r in rows)
     answers = [r["messages"][-1]["content"] for r in rows]
     assert answers == [a for _, a in QA_PAIRS[:2]], answers
+
+
+@pytest.mark.oumi
+def test_offline_evaluation_scores_the_trained_model(
+    trained: Path, tiny_assets: TinyAssets, tmp_path: Path
+) -> None:
+    """The full model has learnt the answers: the prompt suite passes, the held-out loss is low
+    (a broken generation or loss path would score the untrained level)."""
+    deps = deps_env({}, {}).env
+    out = tmp_path / "eval"
+    args = ["evaluate", "-c", str(tiny_assets.eval_config), "--model.model_name", str(trained)]
+    proc = _oumi([*args, "--output_dir", str(out)], tmp_path, **deps)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    found = {
+        task: values
+        for path in out.glob("custom_*/task_result.json")
+        for task, values in json.loads(path.read_text())["results"].items()
+    }
+    assert found["prompt_suite"]["accuracy"] >= 0.8, found["prompt_suite"]["examples"]
+    assert found["heldout_loss"]["loss"] < 1.0 and found["heldout_loss"]["rows"] == 8
