@@ -3,12 +3,15 @@ with deltas and marks, linked evaluate jobs, headline and ranks, refusals that w
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from experiments.compare_fakes import fake_run
+from jobs.runfiles import write
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.paths import state_dir
 from oumi_mcp_server.experiments import compare, compare_metrics
@@ -209,3 +212,32 @@ def test_runs_without_evidence(service: JobService, tmp_path: Path) -> None:
     assert got.metric is None and got.metrics == [] and got.curve is None
     assert any("no training log" in n for n in got.notes)
     assert compare.compare(service, ["a", "b"]).loss_png() is None
+
+
+def test_kept_evidence_follows_the_files(service: JobService, tmp_path: Path) -> None:
+    """A second comparison reuses what it read only while the files are unchanged: a new
+    evaluation, a new linked evaluate job or a rewritten trainer state shows at once."""
+    a = fake_run(service, tmp_path, "a")
+    fake_run(service, tmp_path, "b")
+    first = compare.compare_runs(service, ["a", "b"])
+    report = Path(str(first.report_path))
+    stamp = report.stat().st_mtime_ns
+    assert compare.compare_runs(service, ["a", "b"]) == first
+    assert report.stat().st_mtime_ns == stamp  # same answer, same series: not rewritten
+    out = Path(a.output_dir)
+    task = out / "custom_20261204_130000" / "task_result.json"
+    write(task, json.dumps({"results": {"suite": {"accuracy": 0.25}}}), time.time() - 250)
+    second = compare.compare_runs(service, ["a", "b"])
+    assert _row(second, "suite/accuracy").values == [0.25, None]
+    assert "suite/accuracy" in report.read_text()
+    fake_run(
+        service, tmp_path, "eval_a", command="evaluate", trained=False, model=a.output_dir,
+        evals={"held": {"loss": 1.5}},
+    )  # fmt: skip
+    third = compare.compare_runs(service, ["a", "b"])
+    assert third.runs[0].eval_jobs == ["eval_a"] and _row(third, "held/loss").values[0] == 1.5
+    state = json.loads((out / "trainer_state.json").read_text())
+    state["log_history"][0]["loss"] = 0.125
+    write(out / "trainer_state.json", json.dumps(state), time.time() - 250)
+    fourth = compare.compare_runs(service, ["a", "b"])
+    assert fourth.runs[0].best_loss == 0.125

@@ -11,7 +11,13 @@ from pathlib import Path
 
 from oumi_mcp_server.core.echo import short
 from oumi_mcp_server.core.errors import ServiceError
-from oumi_mcp_server.experiments import compare_config, compare_metrics, curves, links
+from oumi_mcp_server.experiments import (
+    compare_cache,
+    compare_config,
+    compare_metrics,
+    curves,
+    links,
+)
 from oumi_mcp_server.experiments import report as html_report
 from oumi_mcp_server.experiments.compare_models import (
     DIRECTION_RULE,
@@ -93,20 +99,27 @@ def records(service: JobService, job_ids: list[str]) -> list[JobRecord]:
     return found
 
 
-def _results(service: JobService, rec: JobRecord) -> tuple[Resolved, JobResults]:
+def _evidence(service: JobService, rec: JobRecord) -> tuple[Resolved, compare_cache.Evidence]:
+    """The run's status (resolved now) and its evidence (read again only when it changed)."""
     res = service.resolve(rec)
-    win = base.window(Path(rec.run_dir) if rec.run_dir else None, res.started_at, res.ended_at)
-    return res, results.collect(rec, res.status.value, win)
+
+    def read() -> compare_cache.Evidence:
+        run_dir = Path(rec.run_dir) if rec.run_dir else None
+        win = base.window(run_dir, res.started_at, res.ended_at)
+        got = results.collect(rec, res.status.value, win)
+        return compare_cache.Evidence(got, curves.series(rec), compare_config.run_config(rec))
+
+    return res, compare_cache.evidence(rec, res, read)
 
 
-def gather(service: JobService, rec: JobRecord, evaluators: list[JobRecord]) -> Run:
-    res, got = _results(service, rec)
-    evals = list(got.evaluation)
+def gather(service: JobService, rec: JobRecord, evaluators: list[links.Candidate]) -> Run:
+    res, found = _evidence(service, rec)
+    evals = list(found.results.evaluation)
     eval_jobs = []
     for other in links.linked(rec, evaluators)[:MAX_EVAL_JOBS]:
-        evals += _results(service, other)[1].evaluation
+        evals += _evidence(service, other)[1].results.evaluation
         eval_jobs.append(other.id)
-    run = Run(rec, res, got, evals, eval_jobs, curves.series(rec), compare_config.run_config(rec))
+    run = Run(rec, res, found.results, evals, eval_jobs, found.series, found.config)
     run.metrics = metrics_of(run)
     return run
 

@@ -41,8 +41,10 @@ def wanted(key: str) -> bool:
 
 
 def _add(out: Series, key: str, step: int | None, value: Any) -> None:
+    if not wanted(key) or (key not in out and len(out) >= _MAX_KEYS):
+        return
     number = progress.finite(value)
-    if number is None or not wanted(key) or (key not in out and len(out) >= _MAX_KEYS):
+    if number is None:
         return
     points = out.setdefault(key, [])
     points.append((step if step is not None else len(points) + 1, number))

@@ -6,6 +6,8 @@ jobs started by an earlier server; paths are compared after resolving symlinks a
 from __future__ import annotations
 
 import os
+import threading
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from oumi_mcp_server.jobs.record import LOCAL_BACKEND, JobRecord
@@ -17,9 +19,42 @@ MAX_SCANNED = 2_000
 _MODEL_FLAG = "--model.model_name"
 
 
-def evaluate_jobs(service: JobService, limit: int = MAX_SCANNED) -> list[JobRecord]:
-    """The newest evaluate jobs in the store, newest first (one store read per comparison)."""
-    return [r for r in service.store.page(before=None, limit=limit) if r.command == EVALUATE]
+@dataclass(frozen=True)
+class Candidate:
+    """An evaluate job and the model path it loaded (None: not a local folder, a Hub id)."""
+
+    rec: JobRecord
+    model: str | None
+
+    @property
+    def id(self) -> str:
+        return self.rec.id
+
+
+_kept: dict[str, tuple[tuple[int, str], list[Candidate]]] = {}
+_lock = threading.Lock()
+
+
+def evaluate_jobs(service: JobService, limit: int = MAX_SCANNED) -> list[Candidate]:
+    """The newest evaluate jobs in the store, newest first, with their model paths. Kept while
+    the store holds the same jobs (same count, same newest job): records never change what they
+    ran, so the scan and the path resolution happen once per new job."""
+    newest = service.store.page(before=None, limit=1)
+    key = (service.store.count(), newest[0].id if newest else "")
+    where = str(service.store.path)
+    with _lock:
+        kept = _kept.get(where)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    found = [
+        Candidate(r, _norm(model_of(r), r.cwd, r.backend == LOCAL_BACKEND))
+        for r in service.store.page(before=None, limit=limit)
+        if r.command == EVALUATE
+    ]
+    with _lock:
+        _kept.clear()  # one store per process, but tests switch state directories
+        _kept[where] = (key, found)
+    return found
 
 
 def model_of(rec: JobRecord) -> str:
@@ -34,8 +69,9 @@ def model_of(rec: JobRecord) -> str:
     return model
 
 
-def _norm(path: str, cwd: str, local: bool) -> PurePosixPath | None:
-    """An absolute, normalised path (symlinks resolved for local jobs); None for a Hub id."""
+def _norm(path: str, cwd: str, local: bool) -> str | None:
+    """An absolute, normalised path (no `..`, no trailing `/`; symlinks resolved for local
+    jobs); None for a Hub id."""
     if not path:
         return None
     if not PurePosixPath(path).is_absolute():
@@ -43,25 +79,22 @@ def _norm(path: str, cwd: str, local: bool) -> PurePosixPath | None:
             return None
         path = str(PurePosixPath(cwd) / path)
     try:
-        return PurePosixPath(os.path.realpath(path) if local else os.path.normpath(path))
+        return os.path.realpath(path) if local else os.path.normpath(path)
     except (OSError, ValueError):
         return None
 
 
-def is_linked(train: JobRecord, evaluation: JobRecord) -> bool:
-    """Whether `evaluation` loaded `train`'s outputs (its output dir or a folder inside it)."""
-    if train.id == evaluation.id:
-        return False
-    local = evaluation.backend == LOCAL_BACKEND
-    out = _norm(train.output_dir, train.cwd, local)
-    model = _norm(model_of(evaluation), evaluation.cwd, local)
-    if out is None or model is None or str(out) == "/":
-        return False
-    return model == out or out in model.parents
-
-
-def linked(train: JobRecord, candidates: list[JobRecord]) -> list[JobRecord]:
-    """The evaluate jobs among `candidates` that evaluated `train`, in the candidates' order."""
+def linked(train: JobRecord, candidates: list[Candidate]) -> list[JobRecord]:
+    """The evaluate jobs among `candidates` that loaded `train`'s outputs (its output dir or a
+    folder inside it), in the candidates' order."""
     if train.command == EVALUATE or not train.output_dir:
         return []
-    return [c for c in candidates if is_linked(train, c)]
+    outs = {local: _norm(train.output_dir, train.cwd, local) for local in (True, False)}
+    found = []
+    for cand in candidates:
+        out = outs[cand.rec.backend == LOCAL_BACKEND]
+        if cand.id == train.id or cand.model is None or out is None or out == "/":
+            continue
+        if cand.model == out or cand.model.startswith(out + "/"):
+            found.append(cand.rec)
+    return found

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
+from collections import OrderedDict
 from html import escape
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from oumi_mcp_server.core.paths import state_dir
 from oumi_mcp_server.experiments import svg
 from oumi_mcp_server.experiments.compare_models import Comparison, MetricRow
 from oumi_mcp_server.experiments.curves import NAMED, Series
+from oumi_mcp_server.jobs import progress_base as base
 from oumi_mcp_server.jobs.record import JobRecord
 
 REPORTS = "reports"
@@ -171,7 +174,28 @@ def report_path(answer: Comparison) -> Path:
     return folder / f"compare-{digest}.html"
 
 
+_written: OrderedDict[Path, tuple[str, list[Series]]] = OrderedDict()
+_lock = threading.Lock()
+MAX_KEPT = 64
+
+
 def write(answer: Comparison, runs: list[tuple[JobRecord, Series]]) -> Path:
+    """Write the report, unless this process wrote this very file from the same answer and the
+    same series (the objects `compare_cache` keeps while a run's evidence is unchanged)."""
     path = report_path(answer)
+    data = answer.model_dump_json()
+    series = [s for _, s in runs]
+    with _lock:
+        kept = _written.get(path)
+    same = kept is not None and kept[0] == data and len(kept[1]) == len(series)
+    if same and kept is not None and all(a is b for a, b in zip(kept[1], series, strict=True)):
+        st = base.regular_stat(path)
+        if st is not None and st.st_size > 0:
+            return path
     write_text_atomic(path, render(answer, runs), mode=0o600)
+    with _lock:
+        _written[path] = (data, series)
+        _written.move_to_end(path)
+        while len(_written) > MAX_KEPT:
+            _written.popitem(last=False)
     return path

@@ -22,7 +22,8 @@ PALETTE = (
 )
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 30
-MAX_POINTS = 400
+MAX_POINTS = 200
+"""Per line: plenty for a 640-unit-wide chart, and the report stays small."""
 TICKS = 5
 
 
