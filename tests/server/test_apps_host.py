@@ -8,15 +8,19 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from apps_harness import Harness, HostPage, running_harness, show_tool
+from mcp import Client
 from playwright.sync_api import Browser
 
 from browser import needs_chromium, open_browser
 from oumi_mcp_server.jobs.service import JobService
+from oumi_mcp_server.server.app import build_server
 
 pytestmark = [needs_chromium, pytest.mark.slow]
 READ_TOOLS = {"get_job_status", "get_job_logs", "get_results", "get_sweep", "list_jobs"}
@@ -165,3 +169,47 @@ def test_compare_view_overlays_real_runs(
     assert all(job in table for job in trained) and "tiny-lr-0.003" in table
     check_clean(shown, harness)
     shown.page.screenshot(path=tmp_path / "compare-view.png", full_page=True)
+
+
+def test_sweep_view_ranks_the_points_and_overlays_their_curves(
+    harness: Harness, browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 3-point sweep of the stand-in oumi, launched as a person approves it, then get_sweep."""
+    from jobs.jobhelpers import make_project
+
+    monkeypatch.setenv("OUMI_MCP_STATE_DIR", str(harness.state))
+    project = make_project(tmp_path, monkeypatch)
+    grid = {"training.learning_rate": [0.0001, 0.001, 0.01]}
+
+    async def launch() -> dict[str, Any]:
+        async with Client(build_server()) as client:
+            if "get_sweep" not in {t.name for t in (await client.list_tools()).tools}:
+                pytest.skip("get_sweep is not registered in this build")
+            args: dict[str, Any] = {
+                "config": "train.yaml",
+                "client_cwd": str(project),
+                "metric": "final_loss",
+                "grid": grid,
+                "envs": {"FAKE_DELAY": "0.4", "FAKE_STEPS": "6"},
+            }
+            plan = (await client.call_tool("run_sweep", args)).structured_content or {}
+            args["confirm_token"] = plan["confirm_token"]
+            return (await client.call_tool("run_sweep", args)).structured_content or {}
+
+    with ThreadPoolExecutor(1) as pool:  # playwright's loop owns this thread
+        launched = pool.submit(anyio.run, launch).result()
+    assert launched["launched"], launched
+    shown = show_tool(browser, harness, "get_sweep", {"sweep_id": launched["sweep_id"]})
+    view = shown.view
+    assert shown.info["uri"] == "ui://oumi/compare.html"
+    view.locator("body[data-state=shown]").wait_for(timeout=30_000)
+    view.locator("#status", has_text="completed").wait_for(timeout=90_000)
+    rows = view.locator("#ranked tbody tr")
+    assert rows.count() == 3
+    table = view.locator("#ranked").inner_text()
+    assert all(f"training.learning_rate={v}" in table for v in grid["training.learning_rate"])
+    curves = view.locator("polyline.curve")
+    assert curves.count() == 3
+    assert all(len((curves.nth(i).get_attribute("points") or "").split()) == 6 for i in range(3))
+    check_clean(shown, harness)
+    shown.page.screenshot(path=tmp_path / "sweep-view.png", full_page=True)

@@ -109,8 +109,8 @@ const oumi = (() => {
     return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   }
 
-  const LOSS = /'loss':\s*'?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)'?/;
-  const STEP = /'step':\s*'?(\d+)/;
+  const LOSS = /['"]loss['"]:\s*['"]?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/;
+  const STEP = /['"](?:global_)?step['"]:\s*['"]?(\d+)/;
   /** (step, loss) from the metric dicts the trainer prints; unnumbered ones by order. */
   function lossPoints(text) {
     const points = [];
@@ -127,7 +127,7 @@ const oumi = (() => {
   /** The loss points a job printed, read through get_job_logs (read-only, bounded). */
   async function lossCurve(jobId) {
     const logs = await callTool("get_job_logs", {
-      job_id: jobId, stream: "stdout", grep: "'loss':", tail: 5000, max_bytes: 400000,
+      job_id: jobId, stream: "stdout", grep: "[\"']loss[\"']:", tail: 5000, max_bytes: 400000,
     });
     return lossPoints(logs.streams.map((s) => s.text).join("\n"));
   }
