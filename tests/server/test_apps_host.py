@@ -213,3 +213,20 @@ def test_sweep_view_ranks_the_points_and_overlays_their_curves(
     assert all(len((curves.nth(i).get_attribute("points") or "").split()) == 6 for i in range(3))
     check_clean(shown, harness)
     shown.page.screenshot(path=tmp_path / "sweep-view.png", full_page=True)
+
+
+def test_run_view_fits_a_420px_chat_column(
+    harness: Harness, browser: Browser, jobs: JobService, tmp_path: Path
+) -> None:
+    """A 64-character name and long log lines wrap; nothing scrolls sideways."""
+    name = "n" * 64
+    code = "print('x' * 300); print({'loss': '1.5', 'step': 1}); print({'loss': '1.0', 'step': 2})"
+    rec = jobs.submit_argv([sys.executable, "-c", code], cwd=str(tmp_path), name=name)
+    shown = show_tool(browser, harness, "wait_for_job", {"job_id": rec.id}, width=420)
+    shown.view.locator("body[data-state=final]").wait_for(timeout=60_000)
+    frame = shown.page.frames[1]
+    assert frame.evaluate("document.documentElement.scrollWidth") <= 420
+    assert shown.page.evaluate("document.documentElement.scrollWidth") <= 420
+    assert shown.view.locator("#name").inner_text() == name
+    check_clean(shown, harness)
+    shown.page.screenshot(path=tmp_path / "run-view-420.png", full_page=True)
