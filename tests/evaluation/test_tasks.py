@@ -1,7 +1,7 @@
 """Pre-flight of the offline evaluation tasks: the shipped tiny eval config is ready; wrong
 eval_kwargs or a bad input line are errors before anything runs, a cluster target (where they
-are not registered) a warning; other custom task names pass. And the task table matches the functions
-oumi calls."""
+are not registered) a warning; other custom task names pass. And the task table matches the
+functions oumi calls."""
 
 from __future__ import annotations
 
