@@ -38,7 +38,8 @@ function withCsp(html) {
 }
 
 // Call `name` as the model would, then render its view with the answer, like a chat host.
-window.showTool = async (name, args) => {
+// `proxyTools: false` is a host that lets no view call tools (it only shows the answer).
+window.showTool = async (name, args, { proxyTools = true } = {}) => {
   const client = window.mcpClient ?? (window.mcpClient = await connect());
   const { tools } = await client.listTools();
   const tool = tools.find((t) => t.name === name);
@@ -58,7 +59,7 @@ window.showTool = async (name, args) => {
   const bridge = new AppBridge(
     client,
     { name: "apps-test-host", version: "0.0.0" },
-    { serverTools: {}, serverResources: {}, logging: {} },
+    proxyTools ? { serverTools: {}, serverResources: {}, logging: {} } : { logging: {} },
     { hostContext: { theme: "light", displayMode: "inline" } },
   );
   bridge.onsizechange = ({ height }) => {
@@ -82,7 +83,7 @@ window.showTool = async (name, args) => {
   const passOn = bridge.oncalltool;
   bridge.oncalltool = async (params, extra) => {
     state.calls.push(params.name);
-    if (!readOnly.get(params.name)) {
+    if (!proxyTools || !readOnly.get(params.name)) {
       state.errors.push(`refused ${params.name}`);
       return { isError: true, content: [{ type: "text", text: "not approved" }] };
     }

@@ -127,9 +127,15 @@ class HostPage:
 
 
 def show_tool(
-    browser: Browser, harness: Harness, tool: str, args: dict[str, Any], width: int = 900
+    browser: Browser,
+    harness: Harness,
+    tool: str,
+    args: dict[str, Any],
+    width: int = 900,
+    proxy_tools: bool = True,
 ) -> HostPage:
-    """Open the host page, call `tool` as the model would and render its view."""
+    """Open the host page, call `tool` as the model would and render its view (in a host
+    that forwards the view's tool calls, or, with `proxy_tools=False`, one that does not)."""
     page = browser.new_page(viewport={"width": width, "height": 900})
     errors: list[str] = []
     requests: list[str] = []
@@ -137,5 +143,8 @@ def show_tool(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("request", lambda r: requests.append(r.url))
     page.goto(harness.url)
-    info = page.evaluate("([name, args]) => window.showTool(name, args)", [tool, args])
+    info = page.evaluate(
+        "([name, args, proxyTools]) => window.showTool(name, args, { proxyTools })",
+        [tool, args, proxy_tools],
+    )
     return HostPage(page, errors, requests, info)

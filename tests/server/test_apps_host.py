@@ -230,3 +230,20 @@ def test_run_view_fits_a_420px_chat_column(
     assert shown.view.locator("#name").inner_text() == name
     check_clean(shown, harness)
     shown.page.screenshot(path=tmp_path / "run-view-420.png", full_page=True)
+
+
+def test_a_host_that_forwards_no_tool_calls_still_shows_the_answer(
+    harness: Harness, browser: Browser, jobs: JobService, tmp_path: Path
+) -> None:
+    code = "print({'loss': '2.0', 'step': 1})"
+    rec = jobs.submit_argv([sys.executable, "-c", code], cwd=str(tmp_path), name="static")
+    shown = show_tool(
+        browser, harness, "wait_for_job", {"job_id": rec.id, "timeout_s": 60}, proxy_tools=False
+    )
+    view = shown.view
+    view.locator("body[data-state=static]").wait_for(timeout=60_000)
+    assert view.locator("#status").inner_text() == "completed"
+    assert view.locator("#name").inner_text() == "static"
+    assert "refresh itself" in view.locator("#note").inner_text()
+    assert shown.host_state()["calls"] == []
+    check_clean(shown, harness)

@@ -42,6 +42,9 @@ const oumi = (() => {
     if (ctx && ctx.theme) document.documentElement.dataset.theme = ctx.theme;
   }
 
+  /** What the host offers this view (known once ui/initialize answered). */
+  const host = { tools: false };
+
   async function start(name) {
     on("ui/notifications/host-context-changed", applyContext);
     const init = await request("ui/initialize", {
@@ -50,6 +53,7 @@ const oumi = (() => {
       protocolVersion: "2026-01-26",
     });
     applyContext(init && init.hostContext);
+    host.tools = Boolean(init && init.hostCapabilities && init.hostCapabilities.serverTools);
     notify("ui/notifications/initialized", {});
     let last = 0;
     const report = () => {
@@ -144,7 +148,8 @@ const oumi = (() => {
 
   /** Lines of [{label, points: [[x, y]...]}] on shared axes; `log` plots log10(y). */
   function chart(series, { log = false, xLabel = "step", yLabel = "loss" } = {}) {
-    const W = 640, H = 240, L = 52, R = 12, T = 10, B = 34;
+    const W = Math.max(320, Math.min(960, document.documentElement.clientWidth - 28 || 640));
+    const H = W < 480 ? 200 : 240, L = 52, R = 12, T = 10, B = 34;
     const ys = (y) => (log ? Math.log10(y) : y);
     const pts = series.flatMap((s) => s.points).filter(([, y]) => !log || y > 0);
     const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
@@ -203,6 +208,6 @@ const oumi = (() => {
   const badge = (status) =>
     el("span", { class: `badge s-${String(status).replace(/[^a-z_]/g, "")}`, text: status });
 
-  return { start, on, callTool, say, el, fmt, duration, lossPoints, lossCurve, chart, legend,
+  return { host, start, on, callTool, say, el, fmt, duration, lossPoints, lossCurve, chart, legend,
     badge, TERMINAL };
 })();
