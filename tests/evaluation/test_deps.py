@@ -55,7 +55,8 @@ def test_local_plans_carry_it_and_cluster_plans_do_not(
     assert DEPS_ENV not in remote.env
     theirs = tmp_path / "mine.txt"
     theirs.write_text("/x/my_evals.py\n", encoding="utf-8")
-    merged = build_plan(LaunchRequest(**{**req.__dict__, "envs": {DEPS_ENV: str(theirs)}}))
+    monkeypatch.setenv(DEPS_ENV, str(theirs))  # the person's own setting, in the server's env
+    merged = build_plan(req)
     assert _lines(merged.env) == [str(MODULE), "/x/my_evals.py"]
     assert any(str(theirs) in n for n in merged.plan.notes)
     assert binding(merged) != binding(built)

@@ -155,6 +155,7 @@ def test_an_alias_bomb_config_is_refused_without_expanding(project: Path) -> Non
         "BASH_FUNC_x%%",
         "HF_MODULES_CACHE",
         "TRITON_CACHE_DIR",
+        "OUMI_EXTRA_DEPS_FILE",
         "MY_OWN_THING",
     ],
 )
@@ -168,10 +169,13 @@ def test_envs_that_change_what_runs_are_refused_naming_them(project: Path, name:
 def test_the_person_can_allow_their_own_variables_but_never_a_loader_one(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OUMI_MCP_ALLOWED_ENVS", "MY_APP_*,PYTHONPATH")
+    monkeypatch.setenv("OUMI_MCP_ALLOWED_ENVS", "MY_APP_*,PYTHONPATH,OUMI_EXTRA_DEPS_FILE")
     assert build_plan(_req(project, envs={"MY_APP_MODE": "x"})).env["MY_APP_MODE"] == "x"
     with pytest.raises(ServiceError) as err:
         build_plan(_req(project, envs={"PYTHONPATH": "/tmp/evil"}))
+    assert err.value.code == "env_not_allowed" and "changes what runs" in err.value.message
+    with pytest.raises(ServiceError) as err:
+        build_plan(_req(project, envs={"OUMI_EXTRA_DEPS_FILE": "/tmp/evil.txt"}))
     assert err.value.code == "env_not_allowed" and "changes what runs" in err.value.message
 
 

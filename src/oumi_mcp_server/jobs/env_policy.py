@@ -7,7 +7,9 @@ warning filters that import modules, shell start-up files, JVM/Node options): al
 variable families that ML libraries, trackers and model providers read (`HF_*`, `WANDB_*`,
 `CUDA_*`, `NCCL_*`, `OPENAI_*`, ...), plus whatever the person running the server allows with
 `OUMI_MCP_ALLOWED_ENVS` (names, or prefixes ending in `*`; the model cannot set that). A short
-deny-list wins over both: those variables change what runs, whoever allows them.
+deny-list wins over both: those variables change what runs, whoever allows them
+(`OUMI_EXTRA_DEPS_FILE` among them: oumi imports every file it lists; the server's own setting
+of it is merged into each local job's deps file instead, see `evaluation.deps`).
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ ALLOWED_NAMES = frozenset(
 _DENIED = re.compile(
     r"^(LD_|DYLD_|PYTHON|PERL|RUBY|NODE_|BASH_FUNC_|MALLOC_|GCONV_|JAVA_|_JAVA_|JDK_JAVA_|"
     r"LUA_|TORCHINDUCTOR_|TRITON_|HF_MODULES_CACHE$|PATH$|HOME$|ENV$|BASH_ENV$|SHELL$|IFS$|"
-    r"CDPATH$|PS4$|PROMPT_COMMAND$|SHELLOPTS$|BASHOPTS$|GLIBC_TUNABLES$|TMPDIR$|XDG_)"
+    r"CDPATH$|PS4$|PROMPT_COMMAND$|SHELLOPTS$|BASHOPTS$|GLIBC_TUNABLES$|TMPDIR$|XDG_|"
+    r"OUMI_EXTRA_DEPS_FILE$)"
 )
 _SAFE_PYTHON = frozenset({"PYTHONUNBUFFERED", "PYTHONHASHSEED", "PYTHONIOENCODING"})
 
