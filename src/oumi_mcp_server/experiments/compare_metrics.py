@@ -42,8 +42,10 @@ def direction(metric: str) -> Direction:
 
 def sig(value: float | None, digits: int = 6) -> float | None:
     """`value` to `digits` significant digits (answers stay short)."""
-    if value is None or value == 0 or not math.isfinite(value):
+    if value is None or not math.isfinite(value):
         return value
+    if value == 0:
+        return 0.0  # never -0.0
     return round(value, digits - 1 - math.floor(math.log10(abs(value)))) + 0.0  # never -0.0
 
 

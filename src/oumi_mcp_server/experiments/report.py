@@ -29,10 +29,11 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;
-vertical-align:top;max-width:22rem;overflow-wrap:anywhere}th{background:#f4f4f4}
+vertical-align:top;white-space:nowrap}th{background:#f4f4f4}
+#config-diff td{white-space:normal;overflow-wrap:anywhere;min-width:8rem;max-width:22rem}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .better{color:#11772d}.worse{color:#b3261e}.baseline{font-weight:600}
-.charts{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0;max-width:660px;flex:1 1 420px}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0;flex:0 1 520px;min-width:0}
 svg.curve{width:100%;height:auto;background:#fff}svg .frame{fill:none;stroke:#999}
 svg .grid{stroke:#eee}svg text{font-size:10px;fill:#555}svg .ytick{text-anchor:end}
 svg .xtick{text-anchor:middle}
