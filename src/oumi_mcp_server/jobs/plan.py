@@ -147,7 +147,9 @@ def _output_dir(
     return str(cwd / "output") if command == "train" else ""
 
 
-def _preflight(config: Path, cwd: Path) -> tuple[str, bool | None]:
+def _preflight(
+    config: Path, cwd: Path, overrides: Mapping[str, commands.OverrideValue]
+) -> tuple[str, bool | None]:
     if os.environ.get(PREFLIGHT_ENV, "").lower() in ("0", "off", "false", "no"):
         return f"pre-flight skipped ({PREFLIGHT_ENV}=off)", None
     try:
@@ -155,7 +157,7 @@ def _preflight(config: Path, cwd: Path) -> tuple[str, bool | None]:
     except ImportError:
         return "pre-flight unavailable in this build", None
     try:
-        report = run_preflight(str(config), str(cwd))
+        report = run_preflight(str(config), str(cwd), overrides=overrides)
     except Exception as exc:
         logger.warning("pre-flight failed: %s", exc)
         return f"pre-flight unavailable: {type(exc).__name__}", None
@@ -198,7 +200,7 @@ def build_plan(req: LaunchRequest, *, preflight: bool = True) -> BuiltPlan:
         added["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in range(req.nproc))
     deps = deps_env(user_env) if req.backend == LOCAL_BACKEND else DepsEnv()
     env = added | user_env | deps.env
-    summary, ready = _preflight(path, cwd) if preflight else ("pre-flight not run", None)
+    summary, ready = _preflight(path, cwd, overrides) if preflight else ("pre-flight not run", None)
     model = _lookup(data, "model.model_name")
     output_dir = _output_dir(command, data, overrides, cwd)
     plan = LaunchPlan(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from oumi_mcp_server.core.echo import short
@@ -26,6 +27,7 @@ from oumi_mcp_server.preflight.models import (
     count,
     sort_and_cap,
 )
+from oumi_mcp_server.preflight.overrides import Scalar, with_overrides
 from oumi_mcp_server.preflight.packages import check_packages
 from oumi_mcp_server.preflight.paths import check_paths
 from oumi_mcp_server.preflight.remote import check_cloud_enabled
@@ -175,8 +177,10 @@ def run_preflight(
     overall_timeout: float = OVERALL_TIMEOUT_S,
     *,
     oumi_checks: OumiChecks = "auto",
+    overrides: Mapping[str, Scalar] | None = None,
 ) -> PreflightReport:
-    """Everything that would make the run fail before it costs time or money, with fixes."""
+    """Everything that would make the run fail before it costs time or money, with fixes
+    (checked on the config with the launch's `overrides` applied)."""
     target = _cloud(cloud)
     where = f" on {target}" if target else ""
     try:
@@ -194,6 +198,7 @@ def run_preflight(
             checks_skipped=[SkippedCheck(name="others", reason="the config did not load")],
             suggested_recipes=suggest_recipes(None, None),
         )
+    loaded = with_overrides(loaded, overrides)
     remote = bool(target) and target != "local"
     schema = validate_schema(loaded, None, remote=remote, oumi_checks=oumi_checks)
     findings = _merge(findings, schema)
