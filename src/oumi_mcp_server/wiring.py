@@ -11,6 +11,7 @@ import threading
 
 from oumi_mcp_server.clusters.backend import LauncherBackend
 from oumi_mcp_server.core.paths import state_dir
+from oumi_mcp_server.experiments.sweep import SweepService
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.store import DB_ENV
 
@@ -33,3 +34,8 @@ def job_service() -> JobService:
         if _service is None or key != _key:
             _service, _key = build_job_service(), key
         return _service
+
+
+def sweep_service() -> SweepService:
+    """Sweeps over the shared jobs service (stateless beyond it: built per call)."""
+    return SweepService(job_service())

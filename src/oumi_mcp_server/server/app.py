@@ -16,6 +16,7 @@ from oumi_mcp_server.server import (
     tools_preflight,
     tools_recipes,
     tools_results,
+    tools_sweep,
 )
 from oumi_mcp_server.server.reconcile_loop import lifespan
 from oumi_mcp_server.server.schemas import compact_tool_schemas
@@ -44,6 +45,7 @@ def build_server() -> MCPServer:
         tools_preflight,
         tools_jobs,
         tools_results,
+        tools_sweep,
         tools_compare,
         tools_clusters,
         tools_data,

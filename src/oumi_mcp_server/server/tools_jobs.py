@@ -28,6 +28,7 @@ from oumi_mcp_server.clusters.models import ClusterOptions
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.vocabulary import Command
+from oumi_mcp_server.experiments.sweep import is_sweep_id
 from oumi_mcp_server.jobs.models import (
     CancelResult,
     JobList,
@@ -42,7 +43,7 @@ from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import JobState
 from oumi_mcp_server.jobs.waiting import WAIT_CAP_S, wait
 from oumi_mcp_server.server.errors import structured_errors
-from oumi_mcp_server.wiring import job_service
+from oumi_mcp_server.wiring import job_service, sweep_service
 
 _READ = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -253,7 +254,10 @@ def register(app: MCPServer) -> None:
         confirm_token: Annotated[str | None, Field(description="From the first call.")] = None,
     ) -> CancelResult:
         """Stop a job and all its processes. Without confirm_token: returns one to confirm with
-        (or asks the user)."""
+        (or asks the user). A sweep id stops every point still queued or running."""
+        if is_sweep_id(job_id):
+            sweeps = await run_blocking(sweep_service)
+            return await run_blocking(sweeps.cancel, job_id, force, confirm_token)
         service = await _jobs()
         if not isinstance(consent, AcceptedElicitation):
             view = await run_blocking(service.status, job_id)

@@ -1,0 +1,97 @@
+"""MCP tools over sweeps: `run_sweep` (one plan, one approval, every point) and `get_sweep`
+(points ranked by the metric). `cancel_job` with a sweep id stops a sweep (tools_jobs)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from oumi_mcp_server.core.blocking import run_blocking
+from oumi_mcp_server.experiments.sweep_models import (
+    Distribution,
+    RandomSearch,
+    SweepLaunchResult,
+    SweepView,
+)
+from oumi_mcp_server.experiments.sweep_plan import SweepRequest
+from oumi_mcp_server.server.errors import structured_errors
+from oumi_mcp_server.wiring import sweep_service
+
+_READ = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+_LAUNCH = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+
+
+def register(app: MCPServer) -> None:
+    @app.tool(annotations=_LAUNCH)
+    @structured_errors
+    async def run_sweep(
+        config: Annotated[str, Field(description="YAML path, relative to client_cwd.")],
+        client_cwd: Annotated[str, Field(description="User's absolute project folder.")],
+        metric: Annotated[
+            str, Field(description="Rank by: final_loss, best_loss... or an eval metric.")
+        ],
+        grid: Annotated[
+            dict[str, list[Any]] | None,
+            Field(description="Every combination, e.g. {'training.learning_rate': [1e-4, 1e-3]}"),
+        ] = None,
+        random: Annotated[
+            dict[str, Distribution] | None,
+            Field(description="n random points, per key {choices} or {low, high}"),
+        ] = None,
+        n: Annotated[int, Field(description="Random points, 1-32.")] = 8,
+        seed: Annotated[int, Field(description="Same seed, same points.")] = 0,
+        command: Annotated[
+            Literal["train", "evaluate", "tune"], Field(description="tune: use run_oumi_job.")
+        ] = "train",
+        mode: Annotated[
+            Literal["min", "max"] | None, Field(description="Default: min for loss-like.")
+        ] = None,
+        evaluate: Annotated[
+            str | None, Field(description="Eval config run on each trained point.")
+        ] = None,
+        overrides: Annotated[dict[str, Any] | None, Field(description="Same for all.")] = None,
+        job_name: Annotated[str | None, Field(description="Label, <= 24 chars.")] = None,
+        envs: Annotated[dict[str, str] | None, Field(description="Extra env vars.")] = None,
+        cloud: Annotated[str | None, Field(description="As run_oumi_job.")] = None,
+        cluster: Annotated[dict[str, Any] | None, Field(description="As run_oumi_job.")] = None,
+        confirm_token: Annotated[
+            str | None, Field(description="From the plan the user approved.")
+        ] = None,
+    ) -> SweepLaunchResult:
+        """Hyper-parameter sweep as one unit (max 32 points): grid, or n seeded random draws.
+        First call: the plan of every point and one confirm_token; call again with it to submit
+        them all. Then get_sweep."""
+        req = SweepRequest(
+            config=config,
+            client_cwd=client_cwd,
+            metric=metric,
+            command=command,
+            grid=grid,
+            random=RandomSearch(n=n, seed=seed, params=random) if random is not None else None,
+            mode=mode,
+            evaluate=evaluate,
+            overrides=overrides,
+            job_name=job_name,
+            envs=envs,
+            cloud=cloud,
+            cluster=cluster,
+        )
+        service = await run_blocking(sweep_service)
+        return await run_blocking(service.run, req, confirm_token)
+
+    @app.tool(annotations=_READ)
+    @structured_errors
+    async def get_sweep(
+        sweep_id: Annotated[str, Field(description="From run_sweep.")],
+    ) -> SweepView:
+        """A sweep's points ranked by its metric (best first, ties shown), then unfinished,
+        failed, cancelled or never started ones; each with overrides, job id, status, value."""
+        service = await run_blocking(sweep_service)
+        return await run_blocking(service.get, sweep_id)

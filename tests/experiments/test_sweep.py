@@ -1,0 +1,243 @@
+"""SweepService on real local jobs running a fast stand-in `oumi`: one plan and one token for
+every point, replay and tampering refused with nothing started, a crash mid-launch keeps track,
+cancel mid-way stops everything (pids checked) and marks unfinished points cancelled."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from jobs.jobhelpers import alive_in_group, job_pids, kill_jobs, make_project, wait_until
+from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.experiments import sweep_plan
+from oumi_mcp_server.experiments.sweep import SweepService
+from oumi_mcp_server.experiments.sweep_models import Distribution, RandomSearch
+from oumi_mcp_server.experiments.sweep_plan import PLAN_ID, SweepRequest, binding, build_sweep
+from oumi_mcp_server.experiments.sweep_store import PointState
+from oumi_mcp_server.jobs.queue import MAX_JOBS_ENV
+from oumi_mcp_server.wiring import build_job_service
+
+LR = "training.learning_rate"
+
+
+@pytest.fixture(autouse=True)
+def _stop_job_processes(isolated_env: Path) -> Iterator[None]:
+    yield
+    kill_jobs(Path(os.environ["OUMI_MCP_STATE_DIR"]))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(MAX_JOBS_ENV, "1")
+    return make_project(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def sweeps() -> SweepService:
+    return SweepService(build_job_service())
+
+
+def _req(project: Path, **kw: Any) -> SweepRequest:
+    base: dict[str, Any] = {
+        "config": "train.yaml",
+        "client_cwd": str(project),
+        "metric": "final_loss",
+        "grid": {LR: [1e-4, 3e-4, 1e-3]},
+    }
+    return SweepRequest(**(base | kw))
+
+
+def _bind(sweeps: SweepService, req: SweepRequest) -> dict[str, Any]:
+    built = build_sweep(sweeps.jobs, req, PLAN_ID, sweeps.store.root / PLAN_ID, preflight=False)
+    return binding(sweeps.jobs, built)
+
+
+def _code(fn: Any, *args: Any) -> str:
+    with pytest.raises(ServiceError) as err:
+        fn(*args)
+    return err.value.code
+
+
+def test_one_plan_names_every_point_and_starts_nothing(sweeps: SweepService, project: Path) -> None:
+    offer = sweeps.run(_req(project, job_name="lr"), None)
+    assert not offer.launched and offer.confirm_token and offer.plan is not None
+    plan = offer.plan
+    assert plan.jobs == 3 and [p.overrides for p in plan.points] == [
+        {LR: 1e-4},
+        {LR: 3e-4},
+        {LR: 1e-3},
+    ]
+    assert plan.output_dir == str(project / "out" / "<sweep_id>" / "p<i>")
+    assert plan.job_name == "lr-<sweep_id>-p<i>"
+    assert "queue" in plan.placement and plan.mode == "min"
+    assert sweeps.jobs.store.count() == 0 and not sweeps.store.root.exists()
+
+
+def test_binding_changes_when_any_point_or_the_job_count_changes(
+    sweeps: SweepService, project: Path
+) -> None:
+    first = _bind(sweeps, _req(project))
+    assert first == _bind(sweeps, _req(project))  # deterministic: the second call matches
+    changed = [
+        _req(project, grid={LR: [1e-4, 3e-4, 2e-3]}),  # one point's value
+        _req(project, grid={LR: [1e-4, 3e-4]}),  # the job count
+        _req(project, grid={LR: [1e-4, 3e-4, 1e-3], "training.max_steps": [5]}),
+        _req(project, overrides={"training.max_steps": 7}),
+        _req(project, job_name="other"),
+        _req(project, envs={"FAKE_STEPS": "3"}),
+    ]
+    for req in changed:
+        assert _bind(sweeps, req) != first, req
+    (project / "train.yaml").write_text((project / "train.yaml").read_text() + "# edit\n")
+    assert _bind(sweeps, _req(project)) != first
+
+
+def test_replayed_or_altered_token_starts_nothing(sweeps: SweepService, project: Path) -> None:
+    req = _req(project, envs={"FAKE_STEPS": "1"})
+    token = sweeps.run(req, None).confirm_token
+    altered = _req(project, grid={LR: [1e-4, 3e-4, 2e-3]}, envs={"FAKE_STEPS": "1"})
+    assert _code(sweeps.run, altered, token) == "confirm_token_mismatch"
+    assert sweeps.jobs.store.count() == 0
+    done = sweeps.run(req, token)
+    assert done.launched and done.sweep_id and done.sweep_id.startswith("sweep-")
+    assert [j.status for j in done.jobs] == [PointState.SUBMITTED] * 3
+    assert _code(sweeps.run, req, token) == "confirm_token_used"
+    assert sweeps.jobs.store.count() == 3
+    assert len(list(sweeps.store.root.iterdir())) == 1
+
+
+def test_sweep_runs_and_ranks_by_the_metric(sweeps: SweepService, project: Path) -> None:
+    req = _req(project, envs={"FAKE_STEPS": "2", "FAKE_DELAY": "0"}, job_name="rank")
+    done = sweeps.run(req, sweeps.run(req, None).confirm_token)
+    assert done.sweep_id is not None
+    for job in done.jobs:
+        rec = sweeps.jobs.record(str(job.job_id))
+        assert rec.name == f"rank-{done.sweep_id}-p{job.index}"
+        assert rec.output_dir == str(project / "out" / done.sweep_id / f"p{job.index}")
+        assert f"--{LR}" in rec.argv
+    view = wait_until(lambda: sweeps.get(str(done.sweep_id)), lambda v: v.status != "running")
+    assert view.status == "completed" and view.counts == {"completed": 3}
+    # The stand-in oumi writes no trainer_state.json: nothing to rank by, each point says so.
+    assert all(p.rank is None and p.note for p in view.points)
+
+
+def test_crash_mid_launch_keeps_track_of_every_point(
+    sweeps: SweepService, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    req = _req(project, envs={"FAKE_STEPS": "1", "FAKE_DELAY": "0"})
+    token = sweeps.run(req, None).confirm_token
+    real = sweeps.jobs.launch_approved
+    calls: list[int] = []
+
+    def crash_on_second(built: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            real(built)  # the job is stored, then the server dies before noting it
+            raise KeyboardInterrupt
+        return real(built)
+
+    monkeypatch.setattr(sweeps.jobs, "launch_approved", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        sweeps.run(req, token)
+    (sweep_id,) = [p.name for p in sweeps.store.root.iterdir()]
+    stored = sweeps.store.get(sweep_id)
+    assert [p.state for p in stored.points] == [PointState.SUBMITTED, "not_started", "not_started"]
+    view = sweeps.get(sweep_id)
+    by_index = {p.index: p for p in view.points}
+    assert by_index[1].job_id is not None  # found again by its job name
+    assert by_index[2].job_id is None and by_index[2].status == "not_started"
+    assert any("interrupted" in n for n in view.notes)
+
+
+def test_cancel_mid_way_stops_every_point_and_leaves_no_process(
+    sweeps: SweepService, project: Path, tmp_path: Path
+) -> None:
+    gate = tmp_path / "never"
+    req = _req(project, envs={"FAKE_GATE": str(gate)})
+    done = sweeps.run(req, sweeps.run(req, None).confirm_token)
+    sweep_id = str(done.sweep_id)
+    wait_until(lambda: sweeps.get(sweep_id).counts, lambda c: c == {"running": 1, "queued": 2})
+    state_root = Path(os.environ["OUMI_MCP_STATE_DIR"])
+    running = next(p for p in sweeps.get(sweep_id).points if p.status == "running")
+    state = json.loads(
+        (Path(sweeps.jobs.record(str(running.job_id)).run_dir) / "state.json").read_text()
+    )
+    job_group = int(state["pgid"])
+    assert job_pids(state_root) and alive_in_group(job_group)
+    offer = sweeps.cancel(sweep_id)
+    assert offer.confirm_token and not offer.cancelled and "3 point job(s)" in offer.message
+    assert sweeps.get(sweep_id).counts == {"running": 1, "queued": 2}  # nothing stopped yet
+    assert _code(sweeps.cancel, sweep_id, True, offer.confirm_token) == "confirm_token_mismatch"
+    res = sweeps.cancel(sweep_id, False, offer.confirm_token)
+    assert res.cancelled and res.status == "cancelled" and res.remaining_pids == []
+    view = sweeps.get(sweep_id)
+    assert view.status == "cancelled" and view.counts == {"cancelled": 3}
+    assert alive_in_group(job_group) == []  # the job and its children: gone at once
+    # The supervisors record the outcome, then exit: nothing of the sweep is left running.
+    wait_until(lambda: job_pids(state_root), lambda left: left == [], timeout=15)
+    again = sweeps.cancel(sweep_id)
+    assert not again.cancelled and "already ended" in again.message
+
+
+def test_unknown_and_malformed_sweep_ids(sweeps: SweepService) -> None:
+    assert _code(sweeps.get, "sweep-nope") == "unknown_sweep"
+    assert _code(sweeps.get, "sweep-../../etc") == "unknown_sweep"
+    assert _code(sweeps.cancel, "train-123") == "unknown_sweep"
+
+
+@pytest.mark.parametrize(
+    ("kw", "code"),
+    [
+        ({"command": "tune"}, "use_tune"),
+        ({"command": "infer"}, "bad_sweep_command"),
+        ({"command": "evaluate", "evaluate": "train.yaml"}, "bad_sweep"),
+        ({"evaluate": "train.yaml", "cloud": "slurm"}, "evaluate_on_cluster_unsupported"),
+        ({"job_name": "x" * 25}, "bad_job_name"),
+        ({"config": "missing.yaml"}, "config_not_found"),
+        ({"evaluate": "missing.yaml"}, "config_not_found"),
+        ({"cloud": "nowhere"}, "unknown_cloud"),
+        (
+            {"random": RandomSearch(n=2, params={LR: Distribution(low=1e-5, high=1e-3, log=True)})},
+            "bad_sweep",
+        ),
+    ],
+)
+def test_bad_requests_change_nothing(
+    sweeps: SweepService, project: Path, kw: dict[str, Any], code: str
+) -> None:
+    assert _code(sweeps.run, _req(project, **kw), None) == code
+    assert sweeps.jobs.store.count() == 0 and not sweeps.store.root.exists()
+
+
+def test_eval_after_train_points_run_the_point_runner_with_the_trained_model(
+    sweeps: SweepService, project: Path
+) -> None:
+    (project / "eval.yaml").write_text(
+        yaml.safe_dump({"tasks": [{"evaluation_backend": "custom"}]})
+    )
+    cfg = yaml.safe_load((project / "train.yaml").read_text())
+    cfg["training"]["use_peft"] = True
+    (project / "lora.yaml").write_text(yaml.safe_dump(cfg))
+    for config, model in (("train.yaml", "{out}"), ("lora.yaml", "tiny-model")):
+        req = _req(project, config=config, evaluate="eval.yaml")
+        built = build_sweep(
+            sweeps.jobs, req, "sweep-x", sweeps.store.root / "sweep-x", preflight=False
+        )
+        point = built.points[1]
+        out = str(project / "out" / "sweep-x" / "p1")
+        assert point.eval_overrides is not None and point.runner_argv is not None
+        assert point.eval_overrides["model.model_name"] == model.format(out=out)
+        assert point.eval_overrides["output_dir"] == out
+        argv = point.runner_argv
+        assert argv[1:5] == ["-m", sweep_plan.POINT_MODULE, "--sweep-train", "{config}"]
+        assert argv[argv.index("--sweep-evaluate") + 1] == str(
+            sweeps.store.root / "sweep-x" / "evaluate.yaml"
+        )
+        assert argv[argv.index(f"--{LR}") + 1] == "0.0003"
+    assert built.points[1].eval_overrides["model.adapter_model"] == out  # type: ignore[index]
