@@ -190,7 +190,7 @@ def test_sweep_view_ranks_the_points_and_overlays_their_curves(
                 "client_cwd": str(project),
                 "metric": "final_loss",
                 "grid": grid,
-                "envs": {"FAKE_DELAY": "0.4", "FAKE_STEPS": "6"},
+                "envs": {"FAKE_DELAY": "0.6", "FAKE_STEPS": "6"},
             }
             plan = (await client.call_tool("run_sweep", args)).structured_content or {}
             args["confirm_token"] = plan["confirm_token"]
@@ -203,6 +203,7 @@ def test_sweep_view_ranks_the_points_and_overlays_their_curves(
     view = shown.view
     assert shown.info["uri"] == "ui://oumi/compare.html"
     view.locator("body[data-state=shown]").wait_for(timeout=30_000)
+    view.locator("#cancel").click()  # while it runs: asks the chat, calls nothing
     view.locator("#status", has_text="completed").wait_for(timeout=90_000)
     rows = view.locator("#ranked tbody tr")
     assert rows.count() == 3
@@ -211,6 +212,8 @@ def test_sweep_view_ranks_the_points_and_overlays_their_curves(
     curves = view.locator("polyline.curve")
     assert curves.count() == 3
     assert all(len((curves.nth(i).get_attribute("points") or "").split()) == 6 for i in range(3))
+    messages = [m["content"][0]["text"] for m in shown.host_state()["messages"]]
+    assert messages == [f"Cancel the Oumi sweep {launched['sweep_id']}."]
     check_clean(shown, harness)
     shown.page.screenshot(path=tmp_path / "sweep-view.png", full_page=True)
 
