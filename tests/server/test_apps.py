@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.client.extension import ClientExtension
-from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
+from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, Apps
+from mcp.server.mcpserver import MCPServer
 
 from oumi_mcp_server.jobs.service import JobService
+from oumi_mcp_server.server import apps as apps_module
 from oumi_mcp_server.server.app import build_server
 from oumi_mcp_server.server.apps import VIEW_OF_TOOL, view_html
 
@@ -76,8 +78,18 @@ def _same(answer: Any) -> Any:
     return data, answer.is_error
 
 
+def _server_without_views(monkeypatch: pytest.MonkeyPatch) -> MCPServer:
+    """The server as it was before the views: no Apps resources, no tool linked."""
+    with monkeypatch.context() as m:
+        m.setattr(apps_module, "views_extension", Apps)
+        m.setattr(apps_module, "link_views", lambda app: None)
+        return build_server()
+
+
 @pytest.mark.anyio
-async def test_a_client_without_the_extension_gets_the_same_answers(tmp_path: Path) -> None:
+async def test_a_client_without_the_extension_gets_the_answers_of_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     service = JobService()
     code = "print({'loss': '2.5', 'step': 1}); print({'loss': '1.5', 'step': 2})"
     rec = service.submit_argv([sys.executable, "-c", code], cwd=str(tmp_path), name="plain")
@@ -89,13 +101,18 @@ async def test_a_client_without_the_extension_gets_the_same_answers(tmp_path: Pa
         ("get_job_status", {"job_id": "no-such-job"}),
     ]
     async with (
+        Client(_server_without_views(monkeypatch)) as before,
         Client(build_server()) as plain,
         Client(build_server(), extensions=[AppsSupport()]) as apps,
     ):
         ended = await plain.call_tool("wait_for_job", {"job_id": rec.id, "timeout_s": 60})
         assert (ended.structured_content or {})["status"] == "completed", ended
         for name, args in calls:
-            without, with_apps = await plain.call_tool(name, args), await apps.call_tool(name, args)
-            assert _same(without) == _same(with_apps), name
-            assert without.meta == with_apps.meta
-        assert (await plain.list_tools()).tools == (await apps.list_tools()).tools
+            answers = [await c.call_tool(name, args) for c in (before, plain, apps)]
+            assert len({repr(_same(a)) for a in answers}) == 1, name
+            assert len({repr(a.meta) for a in answers}) == 1, name
+        old = (await before.list_tools()).tools
+        new = (await plain.list_tools()).tools
+        assert (await apps.list_tools()).tools == new
+        assert [t.model_copy(update={"meta": None}) for t in new] == old
+        assert {t.name for t in new if t.meta} == set(VIEW_OF_TOOL) & {t.name for t in new}
