@@ -12,11 +12,16 @@ import pytest
 
 from experiments.compare_fakes import fake_run
 from jobs.runfiles import write
+from oumi_mcp_server.clusters import follow, runstate
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.paths import state_dir
 from oumi_mcp_server.experiments import compare, compare_metrics
 from oumi_mcp_server.experiments.compare_models import Comparison
+from oumi_mcp_server.jobs import runfolder
+from oumi_mcp_server.jobs.record import LAUNCHER_BACKEND, JobRecord
 from oumi_mcp_server.jobs.service import JobService
+from oumi_mcp_server.jobs.states import LaunchPhase
+from oumi_mcp_server.wiring import build_job_service
 
 
 @pytest.fixture
@@ -177,17 +182,54 @@ def test_direction(name: str, way: str) -> None:
     assert compare_metrics.direction(name) == way
 
 
-def test_cost_and_secret_config(service: JobService, tmp_path: Path) -> None:
+def test_secret_config_values_hidden(service: JobService, tmp_path: Path) -> None:
     cfg = "model:\n  model_name: m\n  api_key: {key}\ntraining:\n  learning_rate: {lr}\n"
-    fake_run(
-        service, tmp_path, "a", config=cfg.format(key="sk-1", lr=1e-4), extra={"cost_per_hour": 3.6}
-    )
+    fake_run(service, tmp_path, "a", config=cfg.format(key="sk-1", lr=1e-4))
     fake_run(service, tmp_path, "b", config=cfg.format(key="sk-2", lr="1e-4"))
     got = compare.compare_runs(service, ["a", "b"])
-    assert got.runs[0].cost_usd == 0.06 and got.runs[1].cost_usd is None
     assert got.config_diff == []  # 1e-4 and 0.0001 are one value; the keys are hidden alike
     assert "sk-" not in got.model_dump_json()
     assert "sk-" not in Path(str(got.report_path)).read_text()
+
+
+def _cluster_job(service: JobService, job_id: str) -> JobRecord:
+    """A launched cluster job (launch.json, state.json) whose outputs were fetched."""
+    run_dir = runfolder.create_run_dir(service.root, job_id)
+    runstate.write_json_atomic(
+        run_dir / runstate.LAUNCH, {"cloud": "fake", "cluster": "c1", "fetch_outputs": False}
+    )
+    now = time.time()
+    runstate.update(
+        run_dir, launch=LaunchPhase.LAUNCHED, launcher_job_id="7", launched_at=now - 7200
+    )
+    state = {"global_step": 3, "log_history": [{"loss": 1.0, "step": s} for s in (1, 2, 3)]}
+    write(run_dir / runstate.OUTPUTS / "trainer_state.json", json.dumps(state), now - 4000)
+    rec = JobRecord(
+        id=job_id, name=job_id, command="train", backend=LAUNCHER_BACKEND, backend_job_id=job_id,
+        submitted_at=now - 7300, run_dir=str(run_dir), cluster="c1",
+        output_dir=str(run_dir / runstate.OUTPUTS), extra={"cloud": "fake"},
+    )  # fmt: skip
+    service.store.insert(rec)
+    return rec
+
+
+def test_cost_of_a_cluster_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The price the launcher reports is kept in the job's final record; compare_runs shows
+    price x run time for it, and no cost for a local job."""
+    service = build_job_service()
+    fake_run(service, tmp_path, "local_a")
+    rec = _cluster_job(service, "cloud_b")
+    done = follow.Remote(time.time() - 3600, "succeeded", "SUCCEEDED", done=True)
+    done.cost_per_hour = 1.25
+    monkeypatch.setattr(follow, "_query", lambda ident: done)
+    monkeypatch.setattr(follow.logsnap, "refresh_logs", lambda rec: False)  # no oumi import
+    assert follow.Follower().reconcile(rec) == "completed"
+    final = json.loads((Path(rec.run_dir) / follow.FINAL).read_text())
+    assert final["cost_per_hour"] == 1.25
+    got = compare.compare_runs(service, ["local_a", "cloud_b"])
+    assert got.runs[1].run_time_s == pytest.approx(3600, abs=1)
+    assert got.runs[1].cost_usd == pytest.approx(1.25, abs=0.001)
+    assert got.runs[0].cost_usd is None and got.runs[1].final_loss == 1.0
 
 
 def test_twenty_runs_answer_bounded_report_complete(service: JobService, tmp_path: Path) -> None:

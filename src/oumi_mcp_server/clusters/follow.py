@@ -60,6 +60,7 @@ class Remote:
     done: bool = False
     missing: bool = False
     error: str | None = None
+    cost_per_hour: float | None = None
 
 
 def _helper_alive(st: RunState) -> bool:
@@ -220,7 +221,8 @@ class Follower:
             return None
         with contextlib.suppress(Exception):
             logsnap.refresh_logs(rec)  # the last lines, before the outcome is frozen
-        res = self._from_remote(rec, ident, self.remote(ident, max_age_s=float("inf")))
+        remote = self.remote(ident, max_age_s=float("inf"))
+        res = self._from_remote(rec, ident, remote)
         runstate.write_json_atomic(
             run_dir / FINAL,
             {
@@ -229,6 +231,7 @@ class Follower:
                 "started_at": res.started_at,
                 "ended_at": res.ended_at,
                 "error_lines": res.error_lines,
+                "cost_per_hour": remote.cost_per_hour,
             },
             mode=0o644,
         )
@@ -307,4 +310,10 @@ def _query(ident: Identity) -> Remote:
         )
     if remote is None:
         return Remote(now, missing=True)
-    return Remote(now, state=remote.state, status=remote.status, done=remote.done)
+    return Remote(
+        now,
+        state=remote.state,
+        status=remote.status,
+        done=remote.done,
+        cost_per_hour=remote.cost_per_hour,
+    )

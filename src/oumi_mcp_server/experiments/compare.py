@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from oumi_mcp_server.clusters.follow import FINAL
 from oumi_mcp_server.core.echo import short
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.experiments import (
@@ -27,8 +28,8 @@ from oumi_mcp_server.experiments.compare_models import (
     RunSummary,
 )
 from oumi_mcp_server.jobs import progress_base as base
-from oumi_mcp_server.jobs import results
-from oumi_mcp_server.jobs.record import JobRecord
+from oumi_mcp_server.jobs import results, runfolder
+from oumi_mcp_server.jobs.record import LOCAL_BACKEND, JobRecord
 from oumi_mcp_server.jobs.results_models import EvalTask, JobResults
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import Resolved
@@ -155,11 +156,15 @@ def run_time(run: Run) -> float | None:
 
 
 def cost(rec: JobRecord, seconds: float | None) -> float | None:
-    """Price per hour times run time, for cluster jobs whose record holds the launcher's price."""
-    per_hour = rec.extra.get("cost_per_hour")
-    if seconds is None or isinstance(per_hour, bool) or not isinstance(per_hour, int | float):
+    """Price per hour times run time, for cluster jobs whose final record holds the price the
+    launcher reported (local jobs, and clouds that report none, have no cost)."""
+    if rec.backend == LOCAL_BACKEND or not rec.run_dir or seconds is None:
         return None
-    return round(per_hour * seconds / 3600, 4) if per_hour >= 0 else None
+    final = runfolder.read_json(Path(rec.run_dir) / FINAL) or {}
+    per_hour = final.get("cost_per_hour")
+    if isinstance(per_hour, bool) or not isinstance(per_hour, int | float):
+        return None
+    return round(per_hour * seconds / 3600, 4) if 0 <= per_hour < 1e6 else None
 
 
 def summary(run: Run) -> RunSummary:

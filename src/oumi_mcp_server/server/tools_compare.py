@@ -12,7 +12,6 @@ from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent, T
 from pydantic import Field
 
 from oumi_mcp_server.core.blocking import run_blocking
-from oumi_mcp_server.experiments import compare
 from oumi_mcp_server.experiments.compare_models import Comparison
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.server.errors import structured_errors
@@ -29,6 +28,8 @@ def _compare(
 ) -> CallToolResult:
     """The comparison as structured content and compact JSON text (what bounds it to 8 KB), and
     the PNG when asked for."""
+    from oumi_mcp_server.experiments import compare  # ~25 ms of imports, not at server start
+
     found = compare.compare(service, job_ids, metric, baseline)
     png = found.loss_png() if plot else None
     if plot and png is None:
