@@ -9,7 +9,7 @@ import typing
 from typing import Any
 
 import pytest
-from docparse import bare_flags, oumi_commands, tool_like_names
+from docparse import bare_flags, oumi_commands, tool_arguments, tool_like_names
 
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.guidance.loader import guide_names, list_guides, read_guide
@@ -25,6 +25,7 @@ EXPECTED_GUIDES = {
     "post_training",
     "tune",
     "judge",
+    "experiment",
 }
 
 # The tool names the team committed to (issue 2); all must be live, and the guides may name
@@ -97,6 +98,29 @@ async def test_every_tool_named_in_the_guides_exists(guides: dict[str, str]) -> 
     for name, text in guides.items():
         unknown = tool_like_names(text) - live
         assert not unknown, f"guidance://{name} names tools that do not exist: {unknown}"
+
+
+# The experiment loop of issue 11: the guide walks through every one of these tools.
+EXPERIMENT_TOOLS = {
+    "inspect_dataset",
+    "prepare_dataset",
+    "run_oumi_job",
+    "wait_for_job",
+    "get_results",
+    "compare_runs",
+    "run_sweep",
+    "get_sweep",
+    "cancel_job",
+}
+
+
+def test_the_experiment_guide_names_every_experiment_tool_with_its_arguments(
+    guides: dict[str, str],
+) -> None:
+    """Each tool is written with arguments, which the drift test checks against the live tool."""
+    written = {tool for tool, _, _ in tool_arguments(guides["experiment"], EXPERIMENT_TOOLS)}
+    assert EXPERIMENT_TOOLS - written == set()
+    assert "guidance://experiment" in guides["workflow"]
 
 
 def test_every_guide_link_points_at_a_guide(guides: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""The guides reach the assistant as `guidance://` resources and two prompts, through a client."""
+"""The guides reach the assistant as `guidance://` resources and prompts, through a client."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ async def test_unknown_guide_is_refused() -> None:
 async def test_prompts_embed_the_right_guide() -> None:
     async with Client(build_server()) as client:
         names = {p.name for p in (await client.list_prompts()).prompts}
-        assert {"fine_tune", "wrap_up_run"} <= names
+        assert {"fine_tune", "wrap_up_run", "experiment"} <= names
         started = await client.get_prompt(
             "fine_tune", {"goal": "answer support tickets", "base_model": "Qwen/Qwen3-0.6B"}
         )
@@ -55,6 +55,12 @@ async def test_prompts_embed_the_right_guide() -> None:
         wrap = await client.get_prompt("wrap_up_run", {"job_id": "job-42"})
         assert "job-42" in wrap.messages[0].content.text
         assert "fetch_outputs" in wrap.messages[0].content.text
+        loop = await client.get_prompt(
+            "experiment", {"question": "does LoRA beat the base model?", "config": "lora.yaml"}
+        )
+        text = loop.messages[0].content.text
+        assert "Question: does LoRA beat the base model?" in text
+        assert "Training config: lora.yaml" in text and read_guide("experiment") in text
 
 
 @pytest.mark.anyio

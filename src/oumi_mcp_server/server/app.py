@@ -28,7 +28,9 @@ Run the Oumi fine-tuning loop for the user: find a recipe (search_configs, get_c
 confirm_token; show the plan to the user, then call again with the token), follow it
 (get_job_status, wait_for_job, get_job_logs), cancel it (cancel_job). Paths are resolved against
 client_cwd: always pass the user's absolute project folder. Read guidance://workflow first for
-the whole loop; guidance://* holds task guides. Errors come back as JSON with code, message, fix."""
+the whole loop; guidance://* holds task guides. Errors come back as JSON with code, message, fix.
+Experiments (guidance://experiment): get_results reads a run's metrics, compare_runs sets runs side
+by side, run_sweep plans a whole sweep for one approval, get_sweep ranks it, cancel_job stops it."""
 
 
 def build_server() -> MCPServer:

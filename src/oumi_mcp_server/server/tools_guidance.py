@@ -1,4 +1,4 @@
-"""Guides as MCP resources (`guidance://<name>`, `guidance://index`) and two starter prompts."""
+"""Guides as MCP resources (`guidance://<name>`, `guidance://index`) and three starter prompts."""
 
 from __future__ import annotations
 
@@ -78,6 +78,11 @@ def _reader(name: str) -> Callable[[], Awaitable[str]]:
     return read
 
 
+def _facts(*labelled: tuple[str, str]) -> str:
+    """The prompt arguments given, one `Label: value` line each, then a blank line."""
+    return "".join(f"{label}: {value}\n" for label, value in labelled if value) + "\n"
+
+
 def guidance_index() -> str:
     """A short markdown list of every guide: URI, title, one-line summary, size."""
     lines = ["# Oumi guides", "", "Read `guidance://workflow` first.", ""]
@@ -112,15 +117,23 @@ def register(app: MCPServer) -> None:
         data: Annotated[str, Field(description="dataset path or name")] = "",
     ) -> str:
         """Start the fine-tuning loop for a goal, following the workflow guide."""
-        facts = [f"Goal: {goal}"]
-        if base_model:
-            facts.append(f"Base model: {base_model}")
-        if data:
-            facts.append(f"Data: {data}")
         return (
-            "Help me fine-tune a model with Oumi.\n" + "\n".join(facts) + "\n\n"
-            "Follow this workflow, asking me what it needs that is not stated above:\n\n"
+            "Help me fine-tune a model with Oumi.\n"
+            + _facts(("Goal", goal), ("Base model", base_model), ("Data", data))
+            + "Follow this workflow, asking me what it needs that is not stated above:\n\n"
             + read_guide("workflow")
+        )
+
+    def experiment(
+        question: Annotated[str, Field(description="what the experiment should decide")],
+        config: Annotated[str, Field(description="training config to start from")] = "",
+    ) -> str:
+        """Baseline eval, train, eval, compare, sweep, pick the best run, following a guide."""
+        return (
+            "Run a fine-tuning experiment with Oumi and show me the numbers.\n"
+            + _facts(("Question", question), ("Training config", config))
+            + "Follow this guide step by step, asking me before each launch and for what it "
+            "needs that is not stated above:\n\n" + read_guide("experiment")
         )
 
     def wrap_up_run(job_id: Annotated[str, Field(description="the finished job's id")]) -> str:
@@ -138,5 +151,10 @@ def register(app: MCPServer) -> None:
     app.add_prompt(
         CheckedPrompt.from_function(
             wrap_up_run, name="wrap_up_run", title="Finish a training run safely"
+        )
+    )
+    app.add_prompt(
+        CheckedPrompt.from_function(
+            experiment, name="experiment", title="Evaluate, compare and sweep fine-tuning runs"
         )
     )
