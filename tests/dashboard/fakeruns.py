@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from jobs.jobhelpers import wait_until
 from oumi_mcp_server.jobs.record import JobRecord
 from oumi_mcp_server.jobs.service import JobService
@@ -78,11 +80,14 @@ def suite(accuracy: float, name: str = HOSTILE) -> dict[str, Any]:
     }
 
 
-def config(lr: float, extra: str = "") -> bytes:
-    return (
-        f"model:\n  model_name: tiny-model\ntraining:\n  learning_rate: {lr}\n"
-        f"  max_steps: 12\n{extra}"
-    ).encode()
+def config(lr: float, extra: dict[str, Any] | None = None) -> bytes:
+    data: dict[str, Any] = {
+        "model": {"model_name": "tiny-model"},
+        "training": {"learning_rate": lr, "max_steps": 12},
+    }
+    for section, values in (extra or {}).items():
+        data.setdefault(section, {}).update(values)
+    return yaml.safe_dump(data).encode()
 
 
 def finished_run(
@@ -91,8 +96,8 @@ def finished_run(
     name: str,
     lr: float,
     evaluation: dict[str, Any] | None = None,
+    extra_config: dict[str, Any] | None = None,
     gate: Path | None = None,
-    extra_config: str = "",
 ) -> JobRecord:
     """A train job that writes the staged outputs; with `gate`, it keeps running until the gate
     file exists (a live run), else it is awaited to completion."""

@@ -25,7 +25,7 @@ def runs(tmp_path: Path) -> list[JobRecord]:
     assert len(LONG_NAME) == 64
     return [
         finished_run(svc, tmp_path, f"alpha {HOSTILE}", 1e-4, suite(0.4)),
-        finished_run(svc, tmp_path, "beta", 3e-4, suite(0.7), extra_config=f"# {HOSTILE}\n"),
+        finished_run(svc, tmp_path, "beta", 3e-4, suite(0.7), {"peft": {"lora_r": HOSTILE}}),
         finished_run(svc, tmp_path, LONG_NAME, 1e-3, suite(0.9)),
     ]
 
@@ -84,6 +84,8 @@ def test_run_table_sorts_filters_selects_and_fits(runs: list[JobRecord], tmp_pat
         # the hostile name is text, not markup
         assert page.locator("#runs img").count() == 0
         assert HOSTILE in page.locator("#runs tbody").inner_text()
+        odd = page.locator("#runs td[data-col='cfg:peft.lora_r'] span[title]")
+        assert odd.get_attribute("title") == HOSTILE
         # the 64-character name: no page-wide horizontal overflow at 1366 px
         assert LONG_NAME in page.locator("#runs").inner_html()
         assert v.scroll_width() <= 1366

@@ -21,8 +21,9 @@ from oumi_mcp_server.wiring import job_service
 @pytest.fixture
 def three(tmp_path: Path) -> list[JobRecord]:
     svc = job_service()
+    odd = {"peft": {"lora_r": HOSTILE}}  # a config value only the first run has
     return [
-        finished_run(svc, tmp_path, f"run {HOSTILE}", lr, suite(acc), extra_config=f"# {HOSTILE}\n")
+        finished_run(svc, tmp_path, f"run {HOSTILE}", lr, suite(acc), odd if lr == 1e-4 else None)
         for lr, acc in ((1e-4, 0.4), (3e-4, 0.7), (1e-3, 0.9))
     ]
 
@@ -56,6 +57,7 @@ def test_compare_overlays_three_runs(three: list[JobRecord], tmp_path: Path) -> 
         # the same numbers as the tool: the differing key and every metric row
         diff = page.inner_text("table.config-diff")
         assert "training.learning_rate" in diff and "0.001" in diff
+        assert "peft.lora_r" in diff and HOSTILE in diff
         deltas = page.inner_text("table.deltas")
         for row in expected.metrics:
             assert row.metric in deltas

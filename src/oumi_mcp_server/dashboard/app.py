@@ -13,6 +13,7 @@ a cookie).
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import time
 from pathlib import Path
 from typing import Any, cast
@@ -158,7 +159,7 @@ def build_routes(service: Service) -> list[BaseRoute]:
         Route("/", handler(jobs_page)),
         Route("/favicon.ico", favicon),
         Route("/api/timings", handler(api_timings)),
-        *experiment_routes.routes(call),
+        *experiment_routes.routes(call, secrets.token_bytes(32)),
         Route("/jobs/{job_id}", handler(job_page)),
         Route("/api/jobs", handler(api_jobs)),
         Route("/api/jobs/{job_id}/logs", handler(api_logs)),

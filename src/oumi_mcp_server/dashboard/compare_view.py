@@ -6,6 +6,7 @@ run's `experiments.curves.series` (no report file is written for a page view).""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -32,7 +33,11 @@ MAX_IDS = 20
 class Curve:
     label: str
     color: str
-    points: list[Point]
+    points: Sequence[tuple[float, float]]
+
+
+def thinned(points: list[Point]) -> list[Point]:
+    return thin(points, MAX_POINTS)
 
 
 def color(index: int) -> str:
@@ -64,7 +69,7 @@ def plots(series: list[tuple[JobRecord, dict[str, list[Point]]]]) -> dict[str, l
     ordered = [m for m in ORDER if m in metrics] + sorted(metrics - set(ORDER))
     return {
         m: [
-            Curve(f"{rec.name} ({rec.id})", color(i), thin(found[m], MAX_POINTS))
+            Curve(f"{rec.name} ({rec.id})", color(i), thinned(found[m]))
             for i, (rec, found) in enumerate(series)
             if found.get(m)
         ]
@@ -77,14 +82,25 @@ def compare_page(svc: JobService, job_ids: list[str], metric: str | None) -> Com
     return ComparePage(done.answer, plots(done.curves))
 
 
-def plot_data(title: str, curves: list[Curve], xlabel: str = "step", kind: str = "line") -> str:
-    """The JSON a `.plot` element carries for the page's script (escaped as an attribute)."""
-    data = {
-        "title": title,
-        "kind": kind,
-        "xlabel": xlabel,
-        "runs": [{"label": c.label, "color": c.color, "points": c.points} for c in curves],
-    }
+def plot_data(
+    title: str,
+    curves: list[Curve],
+    xlabel: str = "step",
+    kind: str = "line",
+    xlog: bool = False,
+    labels: list[list[str]] | None = None,
+) -> str:
+    """The JSON a `.plot` element carries for the page's script (escaped as an attribute);
+    `labels[i][j]` names point j of curve i in its tooltip."""
+    runs = [
+        {
+            "label": c.label,
+            "color": c.color,
+            "points": [[*p, *(labels[i][j : j + 1] if labels else [])] for j, p in enumerate(pts)],
+        }
+        for i, (c, pts) in enumerate((c, c.points) for c in curves)
+    ]
+    data = {"title": title, "kind": kind, "xlabel": xlabel, "xlog": xlog, "runs": runs}
     return e(json.dumps(data, separators=(",", ":"), allow_nan=False))
 
 

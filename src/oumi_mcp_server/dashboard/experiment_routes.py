@@ -17,7 +17,9 @@ from oumi_mcp_server.jobs.states import JobState
 Call = Callable[..., Awaitable[Any]]
 
 
-def routes(call: Call) -> list[BaseRoute]:
+def routes(call: Call, key: bytes) -> list[BaseRoute]:
+    """`key` signs each sweep page's cancel token (made once per dashboard process)."""
+
     async def eval_view(request: Request) -> Response:
         page = await call(eval_page, request.path_params["job_id"])
         live = not JobState(page.results.status).is_terminal()

@@ -24,7 +24,7 @@ def asset(name: str) -> str:
     return resources.files("oumi_mcp_server.dashboard").joinpath("static", name).read_text("utf-8")
 
 
-SCRIPTS = ("dashboard.js", "table.js", "charts.js")
+SCRIPTS = ("dashboard.js", "table.js", "charts.js", "sweep.js")
 """Static scripts, inlined as the page's one script (each part acts only where its elements are)."""
 
 

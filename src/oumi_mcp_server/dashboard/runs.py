@@ -15,15 +15,12 @@ from dataclasses import dataclass, field
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.jobs.models import JobStatusView
 from oumi_mcp_server.jobs.progress import finite
-from oumi_mcp_server.jobs.record import JobRecord
 from oumi_mcp_server.jobs.results import get_results
 from oumi_mcp_server.jobs.results_models import JobResults
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import JobState
 
 MAX_KEPT = 2_000
-SWEEP_KEY = "sweep_id"
-"""Where a sweep point's record says which sweep launched it (`JobRecord.extra`)."""
 LEARNING_RATE = "training.learning_rate"
 _SKIPPED_KEYS = ("training.output_dir",)
 """Config keys that differ between any two runs without telling them apart."""
@@ -47,11 +44,6 @@ class RunRow:
     sweep: str = ""
     values: dict[str, float | str] = field(default_factory=dict)
     """Column key to value: `final_loss`, `best_loss`, `eval:<task>/<metric>`, `cfg:<key>`."""
-
-
-def sweep_of(rec: JobRecord) -> str:
-    value = rec.extra.get(SWEEP_KEY) if isinstance(rec.extra, dict) else None
-    return value if isinstance(value, str) else ""
 
 
 def result_values(res: JobResults) -> dict[str, float | str]:
@@ -89,7 +81,7 @@ class RunResults:
         if kept is not None:
             return RunRow(view, kept[0], kept[1])
         try:
-            sweep = sweep_of(svc.record(view.job_id))
+            sweep = ""
             values = result_values(get_results(svc, view.job_id))
         except ServiceError:  # pruned meanwhile: the status view alone
             return RunRow(view)

@@ -19,7 +19,6 @@ from oumi_mcp_server.dashboard.render import (
     e,
     eta,
     job_url,
-    loss_text,
     num,
     progress_cell,
     run_time,
@@ -27,6 +26,7 @@ from oumi_mcp_server.dashboard.render import (
     ts,
 )
 from oumi_mcp_server.dashboard.runs import Column, RunRow
+from oumi_mcp_server.jobs.models import JobStatusView
 from oumi_mcp_server.jobs.states import JobState
 
 _FIXED = (
@@ -36,8 +36,6 @@ _FIXED = (
     ("status", "Status"),
     ("sweep", "Sweep"),
     ("progress", "Progress"),
-    ("loss", "Loss"),
-    ("eta", "ETA"),
     ("submitted", "Submitted (UTC)"),
     ("duration", "Duration"),
 )
@@ -61,6 +59,17 @@ def _cell(value: float | str | None, kind: str) -> str:
     return f'<span title="{e(value)}">{e(value)}</span>' if kind == "config" else e(value)
 
 
+def _progress(view: JobStatusView) -> str:
+    """The bar, then the ETA while it runs (the live loss is the final-loss column)."""
+    left = eta(view)
+    return progress_cell(view) + (f' <span class="muted">{left} left</span>' if left != "-" else "")
+
+
+def _when(iso: str | None) -> str:
+    """Month, day and minute: the year and seconds are in the cell's title."""
+    return f'<span title="{e(iso)}">{short_time(iso)[5:16]}</span>' if iso else "-"
+
+
 def _row(row: RunRow, cols: list[Column], now: float) -> str:
     v = row.view
     p = v.progress
@@ -75,10 +84,8 @@ def _row(row: RunRow, cols: list[Column], now: float) -> str:
             row.sweep,
             f'<a class="clip" href="{sweep_url(row.sweep)}">{sweep}</a>' if row.sweep else "",
         ),
-        (p.fraction if p and p.fraction is not None else None, progress_cell(v)),
-        (p.loss if p else None, loss_text(v)),
-        (p.eta_s if p and v.status == "running" else None, eta(v)),
-        (ts(v.submitted_at), short_time(v.submitted_at)),
+        (p.fraction if p and p.fraction is not None else None, _progress(v)),
+        (ts(v.submitted_at), _when(v.submitted_at)),
         (run, duration(run)),
     ]
     cells = [

@@ -33,8 +33,10 @@
     const step = [1, 2, 5, 10].map(function (m) { return m * power; })
       .find(function (s) { return s >= raw; });
     const out = [];
-    for (let t = Math.floor(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(t);
-    return out;
+    for (let t = Math.floor(lo / step) * step; ; t += step) {
+      out.push(t);
+      if (t >= hi - step * 1e-9) return out; // the last tick covers the highest value
+    }
   }
   function axis(values, log) {
     // [lo, hi, tick values] in plot units (log10 of the value when log is on).
