@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from experiment_runs import ExperimentSweep, run_experiment_sweep
+from jobs.jobhelpers import kill_jobs
 from oumi_mcp_server.core.oumi_env import OFFLINE_ENV
 from oumi_mcp_server.demo.assets import TinyAssets, build_tiny_assets
 from testsupport import SHARED_CONFIGS
@@ -65,3 +67,14 @@ def tiny_assets(tmp_path_factory: pytest.TempPathFactory) -> TinyAssets:
     `--training.output_dir` (or copy the configs) rather than write into `output_dir`.
     """
     return build_tiny_assets(tmp_path_factory.mktemp("tiny_assets"))
+
+
+@pytest.fixture(scope="session")
+def experiment_sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExperimentSweep]:
+    """ONE real 3-point learning-rate sweep with evaluate-after-train (tests/experiment_runs.py);
+    `experiment_sweep.use(monkeypatch)` points a test's services at its jobs."""
+    root = tmp_path_factory.mktemp("experiment_sweep")
+    try:
+        yield run_experiment_sweep(root)
+    finally:
+        kill_jobs(root / "state")
