@@ -76,6 +76,9 @@ def test_refusals_are_structured(client: TestClient, tmp_path: Path) -> None:
     assert many.status_code == 400 and many.json()["error"]["code"] == "bad_job_ids"
     page = client.get("/compare", params={"ids": f"a,{HOSTILE}"})
     assert page.status_code == 404 and "<img" not in page.text
+    for path in ("/api/sweeps/sweep-nope", "/sweeps/sweep-nope", "/api/sweeps/..%2Fx"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/api/sweeps/sweep-nope").json()["error"]["code"] == "unknown_sweep"
 
 
 def test_eval_page_of_a_run_without_evaluation(client: TestClient, tmp_path: Path) -> None:

@@ -8,19 +8,25 @@ running is read afresh on every poll (its loss moves).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from oumi_mcp_server.core.errors import ServiceError
+from oumi_mcp_server.experiments.sweep import SWEEPS_DIR
+from oumi_mcp_server.experiments.sweep_store import RECORD, SWEEP_ID
 from oumi_mcp_server.jobs.models import JobStatusView
 from oumi_mcp_server.jobs.progress import finite
+from oumi_mcp_server.jobs.record import JobRecord
 from oumi_mcp_server.jobs.results import get_results
 from oumi_mcp_server.jobs.results_models import JobResults
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import JobState
 
 MAX_KEPT = 2_000
+_POINT_NAME = re.compile(r"(sweep-.+)-p\d{1,6}$")
 LEARNING_RATE = "training.learning_rate"
 _SKIPPED_KEYS = ("training.output_dir",)
 """Config keys that differ between any two runs without telling them apart."""
@@ -44,6 +50,21 @@ class RunRow:
     sweep: str = ""
     values: dict[str, float | str] = field(default_factory=dict)
     """Column key to value: `final_loss`, `best_loss`, `eval:<task>/<metric>`, `cfg:<key>`."""
+
+
+def sweep_of(rec: JobRecord, sweeps: Path) -> str:
+    """The sweep a point job belongs to: its name ends `sweep-<id>-p<i>` (`experiments.sweep`)
+    and that sweep is stored; '' for any other job."""
+    found = _POINT_NAME.search(rec.name)
+    if found is None:
+        return ""
+    name = found.group(1)
+    starts = [i for i in range(len(name)) if name.startswith("sweep-", i)]
+    for start in starts:  # a job_name prefix may itself hold "sweep-"
+        sweep_id = name[start:]
+        if SWEEP_ID.match(sweep_id) and (sweeps / sweep_id / RECORD).is_file():
+            return sweep_id
+    return ""
 
 
 def result_values(res: JobResults) -> dict[str, float | str]:
@@ -81,7 +102,7 @@ class RunResults:
         if kept is not None:
             return RunRow(view, kept[0], kept[1])
         try:
-            sweep = ""
+            sweep = sweep_of(svc.record(view.job_id), svc.root / SWEEPS_DIR)
             values = result_values(get_results(svc, view.job_id))
         except ServiceError:  # pruned meanwhile: the status view alone
             return RunRow(view)
