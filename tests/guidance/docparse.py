@@ -3,6 +3,7 @@ states, URIs. Pure text functions, shared by the guide tests and the drift test.
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 
@@ -190,6 +191,55 @@ def tool_arguments(text: str, tools: set[str]) -> list[tuple[str, str, str]]:
             if arg:
                 found.append((match.group(1), arg.group(1), arg.group(2).strip().strip("'\"")))
     return found
+
+
+_JSON_NAMES: dict[str, object] = {"true": True, "false": False, "null": None}
+_NOT_LITERAL = object()
+
+
+def _literal(node: ast.expr) -> object:
+    """The value of a JSON-like literal (`true`, `false`, `null` too); _NOT_LITERAL for a
+    placeholder (`...`, a bare name) or an expression."""
+    if isinstance(node, ast.Constant) and node.value is not Ellipsis:
+        return node.value
+    if isinstance(node, ast.Name):
+        return _JSON_NAMES.get(node.id, _NOT_LITERAL)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _literal(node.operand)
+        return -inner if isinstance(inner, int | float) else _NOT_LITERAL
+    if isinstance(node, ast.List):
+        items = [_literal(e) for e in node.elts]
+        return _NOT_LITERAL if _NOT_LITERAL in items else items
+    if isinstance(node, ast.Dict):
+        keys = [_literal(k) if k is not None else _NOT_LITERAL for k in node.keys]
+        values = [_literal(v) for v in node.values]
+        if _NOT_LITERAL in values or not all(isinstance(k, str) for k in keys):
+            return _NOT_LITERAL
+        return dict(zip(keys, values, strict=True))
+    return _NOT_LITERAL
+
+
+def call_literals(text: str, tools: set[str]) -> tuple[list[tuple[str, str, object]], list[str]]:
+    """(tool, argument, value) for each `tool(arg=value)` in code whose value is a literal
+    (strings, numbers, lists, JSON objects; placeholders like `...` are left out), and the
+    calls that are not in Python's call syntax (so their values could not be read)."""
+    found: list[tuple[str, str, object]] = []
+    broken: list[str] = []
+    for snippet in code_snippets(text):
+        for match in _CALL.finditer(snippet):
+            if match.group(1) not in tools:
+                continue
+            try:
+                call = ast.parse(f"f({match.group(2)})", mode="eval").body
+            except SyntaxError:
+                broken.append(match.group(0))
+                continue
+            assert isinstance(call, ast.Call)
+            for keyword in call.keywords:
+                value = _literal(keyword.value)
+                if keyword.arg and value is not _NOT_LITERAL:
+                    found.append((match.group(1), keyword.arg, value))
+    return found, broken
 
 
 def state_words(text: str) -> list[str]:

@@ -16,9 +16,11 @@ from typing import Any
 
 import anyio
 import click
+import jsonschema
 import pytest
 from docparse import (
     bare_flags,
+    call_literals,
     cli_invocations,
     code_snippets,
     resource_uris,
@@ -188,6 +190,24 @@ def argument_problems(text: str, surface: Surface) -> list[str]:
     return sorted(problems)
 
 
+def value_problems(text: str, surface: Surface) -> list[str]:
+    """A literal value written in a call fits the tool's input schema: its type, its enum and
+    the keys of the objects inside it (a renamed key of a nested argument shows here). A call
+    must be written in Python's call syntax (`...` for a placeholder), or its values go unread."""
+    found, broken = call_literals(text, set(surface.tools))
+    problems = [f"{call[:60]}: not a call in Python syntax" for call in broken]
+    for tool, argument, value in found:
+        prop = surface.arguments(tool).get(argument)
+        if prop is None:
+            continue  # argument_problems names it
+        schema = {**prop, "$defs": surface.tools[tool]["inputSchema"].get("$defs", {})}
+        found = jsonschema.Draft202012Validator(schema).iter_errors(value)
+        error = jsonschema.exceptions.best_match(found)
+        if error is not None:
+            problems.append(f"{tool}({argument}=...): {error.message[:160]}")
+    return sorted(problems)
+
+
 def state_problems(text: str, surface: Surface) -> list[str]:
     """A state-like word in code must be a JobState or a value some tool argument accepts."""
     known = {s.value for s in JobState}
@@ -276,7 +296,8 @@ def test_every_tool_argument_state_and_uri_in_the_docs_exists(
 ) -> None:
     problems = []
     for name, text in docs.items():
-        for check in (tool_problems, argument_problems, state_problems, uri_problems):
+        checks = (tool_problems, argument_problems, value_problems, state_problems, uri_problems)
+        for check in checks:
             problems += [f"{name}: {p}" for p in check(text, surface)]
     assert problems == []
 
@@ -316,7 +337,8 @@ DRIFTED = """
 
 Pass `--tokenfile PATH`. Call `get_started`, then `run_oumi_job` with `comand: train` and
 `nproc: 2`; `wait_for_job(job_id, until=finished)`. A job waits as `pending`, then `running`.
-Then `compare_run` the jobs.
+Then `compare_run` the jobs, `compare_runs(job_ids="job-1", plot=true)`, or sweep:
+`run_sweep(random={"training.learning_rate": {"lo": 1e-5, "high": 1e-3}}, n=6, seed=...)`.
 Read `jobs://done` or `jobs://{job_id}`.
 """
 
@@ -336,6 +358,11 @@ def test_the_checkers_catch_drift(surface: Surface) -> None:
         "run_oumi_job has no argument 'comand'",
         "wait_for_job(until='finished'): not one of ['done', 'running']",
     ]
+    assert [p.split(": ")[0] for p in value_problems(DRIFTED, surface)] == [
+        "compare_runs(job_ids=...)",
+        "run_sweep(random=...)",
+    ]
+    assert "'lo' was unexpected" in value_problems(DRIFTED, surface)[1]
     assert state_problems(DRIFTED, surface) == ["no state 'pending'"]
     assert uri_problems(DRIFTED, surface) == ["no resource jobs://done"]
     bad = description_problems("tool cancel_job", "Pass `confirm_tok` or call get_stats.", surface)
@@ -345,6 +372,8 @@ def test_the_checkers_catch_drift(surface: Surface) -> None:
     )
     assert [line.split("'")[1] for line in other] == ["job_id"]
     assert description_problems("tool cancel_job", "Pass `confirm_token`.", surface) == []
+    inner = description_problems("tool run_sweep", "random: {`low`, `high`, `logscale`}", surface)
+    assert [line.split("'")[1] for line in inner] == ["logscale"]
 
 
 # --- the config shapes the tune and judge guides show load in oumi 0.9 ---------------------
