@@ -98,6 +98,17 @@ def test_binding_changes_when_any_point_or_the_job_count_changes(
     assert _bind(sweeps, _req(project)) != first
 
 
+def test_binding_covers_the_eval_config_and_what_each_point_evaluates(
+    sweeps: SweepService, project: Path
+) -> None:
+    (project / "eval.yaml").write_text(yaml.safe_dump({"tasks": [{"task_name": "a"}]}))
+    first = _bind(sweeps, _req(project, evaluate="eval.yaml"))
+    assert first != _bind(sweeps, _req(project))
+    assert all("runner" in p for p in first["points"])
+    (project / "eval.yaml").write_text(yaml.safe_dump({"tasks": [{"task_name": "b"}]}))
+    assert _bind(sweeps, _req(project, evaluate="eval.yaml")) != first
+
+
 def test_replayed_or_altered_token_starts_nothing(sweeps: SweepService, project: Path) -> None:
     req = _req(project, envs={"FAKE_STEPS": "1"})
     token = sweeps.run(req, None).confirm_token
