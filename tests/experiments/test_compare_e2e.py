@@ -108,7 +108,7 @@ def test_train_evaluate_compare(
     assert [r["eval_jobs"] for r in got["runs"]] == [[eval_a], [eval_b]]
     diff = {d["key"]: d["values"] for d in got["config_diff"]}
     assert diff["training.learning_rate"] == ["0.01", "0.0001"]
-    assert "model.model_name" not in diff
+    assert set(diff) == {"training.learning_rate", "training.output_dir"}
     rows = {r["metric"]: r for r in got["metrics"]}
     for name in (HELDOUT, SUITE, "final_loss"):
         row = rows[name]

@@ -126,8 +126,9 @@ def gather(service: JobService, rec: JobRecord, evaluators: list[links.Candidate
 
 
 def metrics_of(run: Run) -> dict[str, float]:
-    """final/best loss, the trainer's last eval_loss, then `<task>/<metric>` of every evaluation
-    (newest first wins; stderr and text values left out)."""
+    """final/best loss, the trainer's last eval_loss, then `<task>/<metric>` of every evaluation:
+    the run's own (newest first), then its linked evaluate jobs' (newest job first); the first
+    value found wins. stderr and text values are left out."""
     found: dict[str, float] = {}
     train = run.results.training
     if train is not None:
