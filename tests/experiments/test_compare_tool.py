@@ -26,7 +26,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def _runs(tmp_path: Path) -> list[str]:
     service = job_service()
     return [
-        fake_run(service, tmp_path, f"run{i}", name="$x^{", lr=(i + 1) * 1e-4).id for i in range(3)
+        fake_run(service, tmp_path, f"run{i}", name=r"$\frac{$", lr=(i + 1) * 1e-4).id
+        for i in range(3)
     ]
 
 
