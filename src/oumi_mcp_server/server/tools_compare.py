@@ -49,7 +49,7 @@ def register(app: MCPServer) -> None:
             list[str], Field(description="2-20 job ids; the first is the baseline.")
         ],
         metric: Annotated[
-            str | None, Field(description="Headline metric to rank by, e.g. heldout/loss.")
+            str | None, Field(description="Headline metric to rank by, e.g. heldout_loss/loss.")
         ] = None,
         baseline: Annotated[str | None, Field(description="Job id to diff against.")] = None,
         plot: Annotated[bool, Field(description="Also return the loss curves as a PNG.")] = False,
