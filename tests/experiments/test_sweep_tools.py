@@ -11,7 +11,7 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import Client
+from mcp import Client, types
 
 from jobs.jobhelpers import job_pids, kill_jobs, make_project, wait_until
 from oumi_mcp_server.jobs.queue import MAX_JOBS_ENV
@@ -120,3 +120,30 @@ async def test_random_sweep_is_the_same_on_both_calls(project: Path) -> None:
     argv = [job_service().record(j["job_id"]).argv for j in launch["jobs"]]
     for point, cmd in zip(offer["plan"]["points"], argv, strict=True):
         assert cmd[cmd.index(f"--{LR}") + 1] == repr(point["overrides"][LR])
+
+
+def _answer(action: str, asked: list[str]) -> Any:
+    async def callback(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        content = {"run": True} if action == "accept" else None
+        return types.ElicitResult(action=action, content=content)  # type: ignore[arg-type]
+
+    return callback
+
+
+@pytest.mark.anyio
+async def test_a_client_that_can_ask_the_person_gets_one_question_for_the_sweep(
+    project: Path,
+) -> None:
+    args = _args(project, envs={"FAKE_STEPS": "1", "FAKE_DELAY": "0"})
+    asked: list[str] = []
+    async with Client(build_server(), elicitation_callback=_answer("decline", asked)) as c:
+        res = (await c.call_tool("run_sweep", args)).structured_content
+    assert res is not None and not res["launched"] and "decline" in res["message"]
+    assert job_service().store.count() == 0
+    async with Client(build_server(), elicitation_callback=_answer("accept", asked)) as c:
+        res = (await c.call_tool("run_sweep", args)).structured_content
+    assert res is not None and res["launched"] and len(res["jobs"]) == 3
+    assert len(asked) == 2 and "Run a sweep of 3 oumi train jobs" in asked[0]
+    assert f"p2: {LR}=0.01" in asked[0] and "queue" in asked[0]
+    assert job_service().store.count() == 3

@@ -59,13 +59,20 @@ class SweepService:
         return build_sweep(self.jobs, req, sweep_id, folder, preflight=preflight)
 
     # ---- launching ----------------------------------------------------------------------
+    def plan(self, req: SweepRequest, *, preflight: bool = True) -> BuiltSweep:
+        """Every point planned, nothing written; bad input raises ServiceError."""
+        return self._build(req, PLAN_ID, preflight=preflight)
+
     def run(self, req: SweepRequest, confirm_token: str | None) -> SweepLaunchResult:
         """No token: the plan and a token bound to every point. With it: launch the sweep."""
         if not confirm_token:
-            return self.offer(self._build(req, PLAN_ID, preflight=True))
-        planned = self._build(req, PLAN_ID, preflight=False)
+            return self.offer(self.plan(req))
+        return self.confirm(self.plan(req, preflight=False), confirm_token)
+
+    def confirm(self, planned: BuiltSweep, confirm_token: str | None) -> SweepLaunchResult:
+        """Launch `planned` if the token was issued for exactly this sweep and is unused."""
         digest = consent.verify(confirm_token, PURPOSE, binding(self.jobs, planned))
-        return self.launch(req, planned, digest)
+        return self.launch(planned.req, planned, digest)
 
     def offer(self, planned: BuiltSweep) -> SweepLaunchResult:
         tok = consent.issue(PURPOSE, binding(self.jobs, planned))

@@ -297,3 +297,25 @@ def shown(sweep: BuiltSweep) -> SweepPlan:
             ),
         ],
     )
+
+
+def render(sweep: BuiltSweep) -> str:
+    """The sweep as a person reads it (the elicitation message)."""
+    plan = shown(sweep)
+    points = "\n".join(
+        f"  p{p.index}: " + ", ".join(f"{k}={v}" for k, v in p.overrides.items())
+        for p in plan.points
+    )
+    fixed = ", ".join(f"{k}={v}" for k, v in plan.fixed_overrides.items()) or "(none)"
+    return "\n".join(
+        [
+            f"Run a sweep of {plan.jobs} oumi {plan.command} jobs of {plan.config}?",
+            f"Where: {plan.placement}",
+            f"Cost: {plan.cost}",
+            f"Same for every point: {fixed}",
+            f"Points:\n{points}",
+            f"Evaluate after training: {plan.evaluate or 'no'}",
+            f"Output: {plan.output_dir}",
+            f"Pre-flight: {plan.preflight}",
+        ]
+    )

@@ -5,19 +5,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    Context,
+    Elicit,
+    ElicitationResult,
+    MCPServer,
+    Resolve,
+)
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from oumi_mcp_server.core.blocking import run_blocking
+from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.experiments.sweep_models import (
     Distribution,
     RandomSearch,
     SweepLaunchResult,
     SweepView,
 )
-from oumi_mcp_server.experiments.sweep_plan import SweepRequest
+from oumi_mcp_server.experiments.sweep_plan import BuiltSweep, SweepRequest, render, shown
 from oumi_mcp_server.server.errors import structured_errors
+from oumi_mcp_server.server.tools_jobs import _can_elicit as can_elicit
 from oumi_mcp_server.wiring import sweep_service
 
 _READ = ToolAnnotations(
@@ -26,6 +35,67 @@ _READ = ToolAnnotations(
 _LAUNCH = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
 )
+
+
+class SweepConsent(BaseModel):
+    run: bool = Field(description="Start every job of this sweep now.")
+
+
+async def _plan_sweep(
+    config: str,
+    client_cwd: str,
+    metric: str,
+    grid: dict[str, list[Any]] | None,
+    random: dict[str, Distribution] | None,
+    n: int,
+    seed: int,
+    command: str,
+    mode: Literal["min", "max"] | None,
+    evaluate: str | None,
+    overrides: dict[str, Any] | None,
+    job_name: str | None,
+    envs: dict[str, str] | None,
+    cloud: str | None,
+    cluster: dict[str, Any] | None,
+    confirm_token: str | None,
+) -> BuiltSweep | ServiceError:
+    """Every point's plan, or the ServiceError that refused it (returned, so the tool body
+    raises it as pure error JSON, as run_oumi_job does)."""
+    try:
+        rand = RandomSearch(n=n, seed=seed, params=random) if random is not None else None
+        req = SweepRequest(
+            config=config,
+            client_cwd=client_cwd,
+            metric=metric,
+            command=command,
+            grid=grid,
+            random=rand,
+            mode=mode,
+            evaluate=evaluate,
+            overrides=overrides,
+            job_name=job_name,
+            envs=envs,
+            cloud=cloud,
+            cluster=cluster,
+        )
+        service = await run_blocking(sweep_service)
+        return await run_blocking(service.plan, req, preflight=not confirm_token)
+    except ServiceError as exc:
+        return exc
+
+
+async def _ask_sweep(
+    ctx: Context,
+    confirm_token: str | None,
+    planned: Annotated[BuiltSweep | ServiceError, Resolve(_plan_sweep)],
+) -> Elicit[SweepConsent] | None:
+    if isinstance(planned, ServiceError) or confirm_token or not can_elicit(ctx):
+        return None
+    return Elicit(render(planned), SweepConsent)
+
+
+def _not_approved(planned: BuiltSweep, why: str) -> SweepLaunchResult:
+    return SweepLaunchResult(launched=False, plan=shown(planned), message=f"{why} Nothing started.")
 
 
 def register(app: MCPServer) -> None:
@@ -37,6 +107,8 @@ def register(app: MCPServer) -> None:
         metric: Annotated[
             str, Field(description="Rank by: final_loss, best_loss... or an eval metric.")
         ],
+        planned: Annotated[BuiltSweep | ServiceError, Resolve(_plan_sweep)],
+        consent: Annotated[ElicitationResult[SweepConsent], Resolve(_ask_sweep)],
         grid: Annotated[
             dict[str, list[Any]] | None,
             Field(description="Every combination, e.g. {'training.learning_rate': [1e-4, 1e-3]}"),
@@ -68,23 +140,18 @@ def register(app: MCPServer) -> None:
         """Hyper-parameter sweep as one unit (max 32 points): grid, or n seeded random draws.
         First call: the plan of every point and one confirm_token; call again with it to submit
         them all. Then get_sweep."""
-        req = SweepRequest(
-            config=config,
-            client_cwd=client_cwd,
-            metric=metric,
-            command=command,
-            grid=grid,
-            random=RandomSearch(n=n, seed=seed, params=random) if random is not None else None,
-            mode=mode,
-            evaluate=evaluate,
-            overrides=overrides,
-            job_name=job_name,
-            envs=envs,
-            cloud=cloud,
-            cluster=cluster,
-        )
+        if isinstance(planned, ServiceError):
+            raise planned
         service = await run_blocking(sweep_service)
-        return await run_blocking(service.run, req, confirm_token)
+        if not isinstance(consent, AcceptedElicitation):
+            return _not_approved(planned, f"The user did not approve ({consent.action}).")
+        if isinstance(consent.data, SweepConsent):
+            if not consent.data.run:
+                return _not_approved(planned, "The user did not approve.")
+            return await run_blocking(service.launch, planned.req, planned, None)
+        if confirm_token:
+            return await run_blocking(service.confirm, planned, confirm_token)
+        return await run_blocking(service.offer, planned)
 
     @app.tool(annotations=_READ)
     @structured_errors
