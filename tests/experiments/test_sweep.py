@@ -163,7 +163,12 @@ def test_crash_mid_launch_keeps_track_of_every_point(
     by_index = {p.index: p for p in view.points}
     assert by_index[1].job_id is not None  # found again by its job name
     assert by_index[2].job_id is None and by_index[2].status == "not_started"
-    assert any("interrupted" in n for n in view.notes)
+    assert view.status == "running" and "being submitted" in view.notes[0]  # we still live
+    sweeps.store.update(sweep_id, lambda r: setattr(r, "launcher_pid", 2**22 + 1))
+    after = sweeps.get(sweep_id)
+    assert "interrupted" in after.notes[0] and after.counts["not_started"] == 1
+    wait_until(lambda: sweeps.get(sweep_id).status, lambda s: s == "partial")  # 2 of 3 ran
+    assert sweeps.cancel(sweep_id).confirm_token  # the point never started can be cancelled
 
 
 def test_cancel_mid_way_stops_every_point_and_leaves_no_process(

@@ -9,6 +9,7 @@ Sweep ids start with `sweep-`; point i's job is named `<job_name->sweep_id-p<i>`
 from __future__ import annotations
 
 import functools
+import os
 import time
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from oumi_mcp_server.experiments.sweep_store import (
     unknown_sweep,
 )
 from oumi_mcp_server.experiments.sweep_view import LIVE, sweep_view
+from oumi_mcp_server.jobs import procinfo
 from oumi_mcp_server.jobs.models import CancelResult
 from oumi_mcp_server.jobs.service import JobService, iso
 from oumi_mcp_server.jobs.states import JobState
@@ -105,6 +107,8 @@ class SweepService:
             backend=real.points[0].built.plan.backend,
             evaluate=str(real.eval_path) if real.eval_path else None,
             fixed_overrides=dict(req.overrides or {}),
+            launcher_pid=os.getpid(),
+            launcher_started=procinfo.start_time(os.getpid()),
             points=[
                 PointRecord(
                     index=p.index,

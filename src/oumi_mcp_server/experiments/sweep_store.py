@@ -65,6 +65,10 @@ class SweepRecord:
     fixed_overrides: dict[str, Any] = field(default_factory=dict)
     cancelled: bool = False
     launch_done: bool = False
+    launcher_pid: int | None = None
+    launcher_started: float | None = None
+    """The process submitting the points (pid, start time): while it lives, a point not yet
+    submitted is on its way; once it is gone, the launch was interrupted."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SweepRecord:

@@ -15,7 +15,7 @@ from typing import cast
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.experiments.sweep_models import Mode, SweepPointView, SweepView
 from oumi_mcp_server.experiments.sweep_store import PointState, SweepRecord
-from oumi_mcp_server.jobs import results
+from oumi_mcp_server.jobs import procinfo, results
 from oumi_mcp_server.jobs.results_models import JobResults, TrainingSummary
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import JobState
@@ -80,8 +80,13 @@ def rank(points: list[SweepPointView], mode: Mode) -> list[SweepPointView]:
     return done + rest
 
 
+def launching(rec: SweepRecord) -> bool:
+    """True while the process submitting the points is still at it."""
+    return not rec.launch_done and procinfo.is_alive(rec.launcher_pid, rec.launcher_started)
+
+
 def _status(rec: SweepRecord, counts: Counter[str]) -> str:
-    live = sum(counts[s] for s in LIVE) + (0 if rec.launch_done else counts["not_started"])
+    live = sum(counts[s] for s in LIVE) + (counts["not_started"] if launching(rec) else 0)
     if live:
         return "running"
     if rec.cancelled:
@@ -98,7 +103,12 @@ def sweep_view(jobs: JobService, rec: SweepRecord) -> SweepView:
     counts = Counter(p.status for p in points)
     notes = []
     if not rec.launch_done and not rec.cancelled and counts[PointState.NOT_STARTED]:
-        notes.append("The launch has not finished submitting (or was interrupted).")
+        notes.append(
+            "The points not started are being submitted."
+            if launching(rec)
+            else "The launch was interrupted: the points not started never will; cancel_job "
+            "on the sweep id marks them cancelled, run_sweep again to run them."
+        )
     answer = SweepView(
         sweep_id=rec.id,
         status=_status(rec, counts),
