@@ -257,3 +257,11 @@ def test_eval_after_train_points_run_the_point_runner_with_the_trained_model(
         )
         assert argv[argv.index(f"--{LR}") + 1] == "0.0003"
     assert built.points[1].eval_overrides["model.adapter_model"] == out  # type: ignore[index]
+
+
+def test_the_plan_of_a_big_sweep_stays_under_8_kb(sweeps: SweepService, project: Path) -> None:
+    keys = {f"training.a_rather_long_setting_name_{i}": [1, 2] for i in range(5)}
+    offer = sweeps.run(_req(project, grid=keys), None)
+    assert len(offer.model_dump_json()) <= 8000 and offer.plan is not None
+    assert offer.plan.jobs == 32 and 1 < len(offer.plan.points) < 32
+    assert "not listed here" in offer.plan.notes[-1]
