@@ -122,10 +122,10 @@ async def test_random_sweep_is_the_same_on_both_calls(project: Path) -> None:
         assert cmd[cmd.index(f"--{LR}") + 1] == repr(point["overrides"][LR])
 
 
-def _answer(action: str, asked: list[str]) -> Any:
+def _answer(action: str, asked: list[str], key: str = "run") -> Any:
     async def callback(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
         asked.append(params.message)
-        content = {"run": True} if action == "accept" else None
+        content = {key: True} if action == "accept" else None
         return types.ElicitResult(action=action, content=content)  # type: ignore[arg-type]
 
     return callback
@@ -147,3 +147,25 @@ async def test_a_client_that_can_ask_the_person_gets_one_question_for_the_sweep(
     assert len(asked) == 2 and "Run a sweep of 3 oumi train jobs" in asked[0]
     assert f"p2: {LR}=0.01" in asked[0] and "queue" in asked[0]
     assert job_service().store.count() == 3
+
+
+@pytest.mark.anyio
+async def test_cancel_job_asks_the_person_about_the_whole_sweep(
+    project: Path, tmp_path: Path
+) -> None:
+    args = _args(project, envs={"FAKE_GATE": str(tmp_path / "never")})
+    asked: list[str] = []
+    async with Client(build_server(), elicitation_callback=_answer("accept", asked)) as c:
+        launch = (await c.call_tool("run_sweep", args)).structured_content
+    assert launch is not None and launch["launched"]
+    sweep_id = launch["sweep_id"]
+    async with Client(build_server(), elicitation_callback=_answer("decline", asked)) as c:
+        res = (await c.call_tool("cancel_job", {"job_id": sweep_id})).structured_content
+        assert res is not None and not res["cancelled"] and "did not approve" in res["message"]
+        assert "cancelled" not in (await _get(c, sweep_id))["counts"]
+    async with Client(build_server(), elicitation_callback=_answer("accept", asked, "cancel")) as c:
+        res = (await c.call_tool("cancel_job", {"job_id": sweep_id})).structured_content
+        view = await _get(c, sweep_id)
+    assert res is not None and res["cancelled"], res
+    assert view["counts"] == {"cancelled": 3}
+    assert f"Cancel sweep {sweep_id}? Stops 3 point job(s)" in asked[-1]

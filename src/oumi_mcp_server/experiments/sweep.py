@@ -33,7 +33,6 @@ from oumi_mcp_server.experiments.sweep_store import (
     SweepRecord,
     SweepStore,
     new_sweep_id,
-    unknown_sweep,
 )
 from oumi_mcp_server.experiments.sweep_view import LIVE, MAX_ANSWER_BYTES, sweep_view
 from oumi_mcp_server.jobs import procinfo
@@ -190,6 +189,15 @@ class SweepService:
         return sweep_view(self.jobs, self.record(sweep_id))
 
     # ---- cancelling ---------------------------------------------------------------------
+    def describe_cancel(self, sweep_id: str) -> str | None:
+        """What cancelling would stop, for the person who approves it; None: nothing left."""
+        return _describe(self.get(sweep_id))
+
+    def declined(self, sweep_id: str) -> CancelResult:
+        view = self.get(sweep_id)
+        message = "The user did not approve; nothing changed."
+        return CancelResult(job_id=sweep_id, cancelled=False, status=view.status, message=message)
+
     def _cancel_binding(self, sweep_id: str, force: bool) -> dict[str, object]:
         return {"action": "cancel_sweep", "sweep_id": sweep_id, "force": bool(force)}
 
@@ -203,12 +211,9 @@ class SweepService:
         """First call: what would stop, and a token; with it: stop every point still queued or
         running (queued first: a running job's end would start the next), mark the rest
         cancelled."""
-        if not is_sweep_id(sweep_id):
-            raise unknown_sweep(sweep_id)
         view = self.get(sweep_id)
-        live = [p for p in view.points if p.status in LIVE and p.job_id]
-        waiting = [p for p in view.points if p.status == PointState.NOT_STARTED]
-        if not live and not waiting:
+        text = _describe(view)
+        if text is None:
             return CancelResult(
                 job_id=sweep_id,
                 cancelled=False,
@@ -218,18 +223,14 @@ class SweepService:
         if not approved:
             if not confirm_token:
                 tok = consent.issue("cancel", self._cancel_binding(sweep_id, force))
-                ids = ", ".join(str(p.job_id) for p in live)
                 return CancelResult(
                     job_id=sweep_id,
                     cancelled=False,
                     status=view.status,
                     confirm_token=tok.token,
                     expires_at=iso(tok.expires_at),
-                    message=f"Nothing stopped yet. Cancel sweep {sweep_id}? Stops {len(live)} "
-                    f"point job(s) still queued or running ({ids or 'none'}); "
-                    f"{len(waiting)} point(s) not submitted will never start. Completed points "
-                    "keep their results. Ask the user, then call cancel_job with this "
-                    "confirm_token.",
+                    message=f"Nothing stopped yet. {text} Ask the user, then call cancel_job "
+                    "with this confirm_token.",
                 )
             self.jobs.spend_token(
                 consent.verify(confirm_token, "cancel", self._cancel_binding(sweep_id, force))
@@ -254,6 +255,19 @@ class SweepService:
             + (f"; processes {remaining} still alive." if remaining else "; no process left."),
             remaining_pids=remaining,
         )
+
+
+def _describe(view: SweepView) -> str | None:
+    live = [p for p in view.points if p.status in LIVE and p.job_id]
+    waiting = [p for p in view.points if p.status == PointState.NOT_STARTED]
+    if not live and not waiting:
+        return None
+    ids = ", ".join(str(p.job_id) for p in live)
+    return (
+        f"Cancel sweep {view.sweep_id}? Stops {len(live)} point job(s) still queued or running "
+        f"({ids or 'none'}); {len(waiting)} point(s) not submitted will never start. Completed "
+        "points keep their results."
+    )
 
 
 def _fit(offer: SweepLaunchResult) -> SweepLaunchResult:

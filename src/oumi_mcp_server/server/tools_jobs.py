@@ -118,6 +118,10 @@ async def _ask_cancel(
     if confirm_token or not _can_elicit(ctx):
         return None
     try:
+        if is_sweep_id(job_id):
+            sweeps = await run_blocking(sweep_service)
+            sweep_text = await run_blocking(sweeps.describe_cancel, job_id)
+            return Elicit(sweep_text, CancelConsent) if sweep_text else None
         view = await run_blocking((await _jobs()).status, job_id)
         if JobState(view.status).is_terminal() or view.status == JobState.UNKNOWN:
             return None
@@ -257,7 +261,13 @@ def register(app: MCPServer) -> None:
         (or asks the user). A sweep id stops every point still queued or running."""
         if is_sweep_id(job_id):
             sweeps = await run_blocking(sweep_service)
-            return await run_blocking(sweeps.cancel, job_id, force, confirm_token)
+            said = consent.data if isinstance(consent, AcceptedElicitation) else None
+            if said is None and not isinstance(consent, AcceptedElicitation):
+                return await run_blocking(sweeps.declined, job_id)
+            if isinstance(said, CancelConsent) and not said.cancel:
+                return await run_blocking(sweeps.declined, job_id)
+            asked = isinstance(said, CancelConsent)
+            return await run_blocking(sweeps.cancel, job_id, force, confirm_token, asked)
         service = await _jobs()
         if not isinstance(consent, AcceptedElicitation):
             view = await run_blocking(service.status, job_id)
