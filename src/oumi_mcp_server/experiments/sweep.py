@@ -73,7 +73,7 @@ class SweepService:
     def confirm(self, planned: BuiltSweep, confirm_token: str | None) -> SweepLaunchResult:
         """Launch `planned` if the token was issued for exactly this sweep and is unused."""
         digest = consent.verify(confirm_token, PURPOSE, binding(self.jobs, planned))
-        return self.launch(planned.req, planned, digest)
+        return self.launch(planned, digest)
 
     def offer(self, planned: BuiltSweep) -> SweepLaunchResult:
         tok = consent.issue(PURPOSE, binding(self.jobs, planned))
@@ -89,11 +89,10 @@ class SweepService:
             )
         )
 
-    def launch(
-        self, req: SweepRequest, planned: BuiltSweep, digest: str | None
-    ) -> SweepLaunchResult:
+    def launch(self, planned: BuiltSweep, digest: str | None) -> SweepLaunchResult:
         """Spend the token once, persist the sweep (every point not_started), then submit each
         point, noting its job id as soon as it has one."""
+        req = planned.req
         sweep_id = new_sweep_id()
         real = self._build(req, sweep_id, preflight=False)
         _same_inputs(planned, real)
@@ -128,13 +127,13 @@ class SweepService:
             self.store.update(sweep_id, functools.partial(self._submit_point, point=point))
         done = self.store.update(sweep_id, lambda r: setattr(r, "launch_done", True))
         jobs = [SweepPointJob(index=p.index, job_id=p.job_id, status=p.state) for p in done.points]
-        failed = sum(p.state == PointState.SUBMIT_FAILED for p in done.points)
+        submitted = sum(p.state == PointState.SUBMITTED for p in done.points)
         return SweepLaunchResult(
             launched=True,
             sweep_id=sweep_id,
             jobs=jobs,
-            message=f"Sweep {sweep_id}: {len(jobs) - failed} of {len(jobs)} jobs submitted"
-            f"{f' ({failed} failed to start, see get_sweep)' if failed else ''}. Follow it "
+            message=f"Sweep {sweep_id}: {submitted} of {len(jobs)} jobs submitted"
+            f"{'' if submitted == len(jobs) else ' (see get_sweep for the others)'}. Follow it "
             "with get_sweep; cancel_job with the sweep id stops what is left.",
         )
 

@@ -148,7 +148,7 @@ def register(app: MCPServer) -> None:
         if isinstance(consent.data, SweepConsent):
             if not consent.data.run:
                 return _not_approved(planned, "The user did not approve.")
-            return await run_blocking(service.launch, planned.req, planned, None)
+            return await run_blocking(service.launch, planned, None)
         if confirm_token:
             return await run_blocking(service.confirm, planned, confirm_token)
         return await run_blocking(service.offer, planned)
