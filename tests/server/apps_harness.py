@@ -23,6 +23,7 @@ from testsupport import free_port, stop_process, subprocess_env
 
 HOST_DIR = Path(__file__).resolve().parents[1] / "apps_host"
 NPM_CI_TIMEOUT_S = 600
+READ_TOOLS = {"get_job_status", "get_job_logs", "get_results", "get_sweep", "list_jobs"}
 
 
 def ensure_host_installed() -> None:
@@ -68,10 +69,11 @@ class Harness:
 
 
 @contextmanager
-def running_harness(root: Path) -> Iterator[Harness]:
-    """Start `oumi-mcp-server serve --http` on `root/state`, then the node host in front."""
+def running_harness(root: Path, state: Path | None = None) -> Iterator[Harness]:
+    """Start `oumi-mcp-server serve --http` on `state` (default `root/state`), then the node
+    host in front."""
     ensure_host_installed()
-    state, log = root / "state", root / "server.log"
+    state, log = state or root / "state", root / "server.log"
     state.mkdir(parents=True, exist_ok=True)
     env = subprocess_env({"OUMI_MCP_STATE_DIR": str(state), "OUMI_MCP_CACHE_DIR": str(root)})
     env.pop(TOKEN_ENV, None)
@@ -148,3 +150,12 @@ def show_tool(
         [tool, args, proxy_tools],
     )
     return HostPage(page, errors, requests, info)
+
+
+def check_clean(shown: HostPage, harness: Harness) -> None:
+    """Only read tools called; nothing refused, no error, no CSP report, no foreign request."""
+    state = shown.host_state()
+    assert state["initialized"] and set(state["calls"]) <= READ_TOOLS, state
+    assert state["errors"] == [], state
+    assert shown.console_errors == [], shown.console_errors
+    assert all(url.startswith(harness.url) for url in shown.requests), shown.requests

@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 import pytest
-from apps_harness import Harness, HostPage, running_harness, show_tool
+from apps_harness import Harness, check_clean, running_harness, show_tool
 from mcp import Client
 from playwright.sync_api import Browser
 
@@ -23,7 +23,6 @@ from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.server.app import build_server
 
 pytestmark = [needs_chromium, pytest.mark.slow]
-READ_TOOLS = {"get_job_status", "get_job_logs", "get_results", "get_sweep", "list_jobs"}
 HOSTILE = '<img src=x onerror="window.parent.pwned=1">&amp;</pre></script><b>x</b>'
 LIVE_JOB = f"""
 import time
@@ -51,15 +50,6 @@ def jobs(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> JobService:
     """A job service on the server's own state folder."""
     monkeypatch.setenv("OUMI_MCP_STATE_DIR", str(harness.state))
     return JobService()
-
-
-def check_clean(shown: HostPage, harness: Harness) -> None:
-    """Only read tools called; nothing refused, no error, no CSP report, no foreign request."""
-    state = shown.host_state()
-    assert state["initialized"] and set(state["calls"]) <= READ_TOOLS, state
-    assert state["errors"] == [], state
-    assert shown.console_errors == [], shown.console_errors
-    assert all(url.startswith(harness.url) for url in shown.requests), shown.requests
 
 
 def test_run_view_follows_a_live_job_and_shows_hostile_text_as_text(

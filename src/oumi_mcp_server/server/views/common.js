@@ -113,7 +113,9 @@ const oumi = (() => {
     return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   }
 
-  const LOSS = /['"]loss['"]:\s*['"]?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/;
+  // A trainer's log line is a dict that starts with its loss; a results dict that merely
+  // holds a `loss` (an evaluation's, printed by the same job) is not a training step.
+  const LOSS = /^\s*\{\s*['"]loss['"]:\s*['"]?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/;
   const STEP = /['"](?:global_)?step['"]:\s*['"]?(\d+)/;
   /** (step, loss) from the metric dicts the trainer prints; unnumbered ones by order. */
   function lossPoints(text) {
@@ -131,7 +133,7 @@ const oumi = (() => {
   /** The loss points a job printed, read through get_job_logs (read-only, bounded). */
   async function lossCurve(jobId) {
     const logs = await callTool("get_job_logs", {
-      job_id: jobId, stream: "stdout", grep: "[\"']loss[\"']:", tail: 5000, max_bytes: 400000,
+      job_id: jobId, stream: "stdout", grep: "^\\s*\\{\\s*[\"']loss[\"']:", tail: 5000, max_bytes: 400000,
     });
     return lossPoints(logs.streams.map((s) => s.text).join("\n"));
   }
