@@ -76,6 +76,9 @@ def test_one_plan_names_every_point_and_starts_nothing(sweeps: SweepService, pro
     assert plan.output_dir == str(project / "out" / "<sweep_id>" / "p<i>")
     assert plan.job_name == "lr-<sweep_id>-p<i>"
     assert "queue" in plan.placement and plan.mode == "min"
+    assert not any("metric" in n for n in plan.notes)
+    typo = sweeps.run(_req(project, metric="final_los"), None).plan
+    assert typo is not None and any("'final_los' is not a training metric" in n for n in typo.notes)
     assert sweeps.jobs.store.count() == 0 and not sweeps.store.root.exists()
 
 

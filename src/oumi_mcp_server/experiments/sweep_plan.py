@@ -31,6 +31,7 @@ from oumi_mcp_server.experiments.sweep_models import (
     SweepPointPlan,
 )
 from oumi_mcp_server.experiments.sweep_store import EVAL_SNAPSHOT
+from oumi_mcp_server.experiments.sweep_view import TRAINING_METRICS
 from oumi_mcp_server.jobs import commands, queue
 from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, read_config
 from oumi_mcp_server.jobs.record import LOCAL_BACKEND
@@ -252,6 +253,18 @@ def _placement(sweep: BuiltSweep) -> tuple[str, str]:
     return where, cost
 
 
+def _metric_notes(sweep: BuiltSweep) -> list[str]:
+    """A metric no point can report (a typo, or an eval metric without evaluate) is said now,
+    not after every point ran."""
+    metric = sweep.req.metric
+    if metric in TRAINING_METRICS or sweep.eval_path is not None or sweep.command != "train":
+        return []
+    return [
+        f"metric {metric!r} is not a training metric ({', '.join(sorted(TRAINING_METRICS)[:6])}"
+        ", ...) and no evaluate config is given: no point will report it, so none is ranked."
+    ]
+
+
 def shown(sweep: BuiltSweep) -> SweepPlan:
     """The plan the person reads (the stand-in id shown as <sweep_id>)."""
     first = sweep.points[0]
@@ -286,6 +299,7 @@ def shown(sweep: BuiltSweep) -> SweepPlan:
         preflight_ready=plan.preflight_ready,
         notes=[
             *sweep.notes,
+            *_metric_notes(sweep),
             *(n for n in plan.notes if "snapshot" in n or "Autostop" in n),
             *(
                 [
