@@ -5,8 +5,6 @@ without the page's token, or from another origin, changes nothing."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,8 +18,6 @@ from oumi_mcp_server.dashboard.app import build_app
 from oumi_mcp_server.dashboard.sweep_page import csrf_token
 
 BASE = "http://127.0.0.1:8766"
-DOCS_SHOT = "OUMI_DASHBOARD_DOCS_SCREENSHOT"
-"""Set to docs/dashboard.png's path to refresh it."""
 
 
 @needs_chromium
@@ -41,9 +37,7 @@ def test_sweep_view_ranks_plots_and_links(tmp_path: Path, monkeypatch: pytest.Mo
         assert page.locator(".plot[data-metric^=scatter] circle").count() == 3
         assert page.locator(".plot[data-metric=loss] polyline").count() == 3
         assert page.locator("#cancel-sweep").count() == 0  # nothing left to cancel
-        shot = v.shot("sweep")
-        if docs := os.environ.get(DOCS_SHOT):  # the README's picture comes from here
-            shutil.copyfile(shot, docs)
+        v.shot("sweep")
         v.open("/")
         assert page.locator(f"#runs tr[data-sweep='{sweep_id}']").count() == 3
         page.select_option("#f-sweep", sweep_id)

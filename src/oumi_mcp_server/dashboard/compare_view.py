@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from oumi_mcp_server.core.errors import ServiceError
-from oumi_mcp_server.dashboard.render import badge, e, job_url, num
+from oumi_mcp_server.dashboard.render import badge, e, job_url, middle, num
 from oumi_mcp_server.experiments.compare import compare
 from oumi_mcp_server.experiments.compare_models import Comparison
 from oumi_mcp_server.experiments.curves import Point, thin
@@ -53,8 +53,9 @@ def parse_ids(raw: str) -> list[str]:
     return ids
 
 
-def compare_url(job_ids: list[str]) -> str:
-    return "/compare?ids=" + ",".join(quote(j, safe="") for j in job_ids)
+def compare_url(job_ids: list[str], metric: str | None = None) -> str:
+    url = "/compare?ids=" + ",".join(quote(j, safe="") for j in job_ids)
+    return url + (f"&metric={quote(metric, safe='')}" if metric else "")
 
 
 @dataclass
@@ -141,7 +142,7 @@ def _legend(answer: Comparison) -> str:
 def _head(answer: Comparison, first: str) -> str:
     cells = "".join(
         f'<th><span class="swatch" style="background:{color(i)}"></span>'
-        f'<span class="clip" title="{e(r.name)}">{e(r.name)}</span></th>'
+        f'<span title="{e(r.name)}">{middle(r.name, 24)}</span></th>'
         for i, r in enumerate(answer.runs)
     )
     return f"<thead><tr><th>{first}</th>{cells}</tr></thead>"
@@ -172,7 +173,7 @@ def _config(answer: Comparison) -> str:
     rows = "".join(
         f"<tr><td class=mono>{e(d.key)}</td>"
         + "".join(
-            f'<td><span class="clip" title="{e(v)}">{e("-" if v is None else v)}</span></td>'
+            f'<td><span title="{e(v)}">{middle("-" if v is None else v, 32)}</span></td>'
             for v in d.values
         )
         + "</tr>"

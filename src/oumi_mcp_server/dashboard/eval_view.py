@@ -104,8 +104,10 @@ def _task(task: EvalTask, examples: list[Example]) -> str:
     if examples:
         rows = "".join(
             f'<tr class="{"pass" if x.passed else "fail"}"><td>{e(x.category)}</td>'
-            f'<td class="text">{e(x.prompt)}</td><td class="text">{e(x.expected)}</td>'
-            f'<td class="text">{e(x.got)}</td><td>{badge("pass" if x.passed else "fail")}</td></tr>'
+            f'<td class="text"><div>{e(x.prompt)}</div></td>'
+            f'<td class="text"><div>{e(x.expected)}</div></td>'
+            f'<td class="text"><div>{e(x.got)}</div></td>'
+            f"<td>{badge('pass' if x.passed else 'fail')}</td></tr>"
             for x in examples
         )
         parts.append(

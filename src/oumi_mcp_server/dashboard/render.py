@@ -51,6 +51,15 @@ def ts(iso: str | None) -> float | None:
         return None
 
 
+def middle(text: str, width: int = 20) -> str:
+    """`text` escaped, cut in the middle when longer than `width` (run names and ids differ at
+    their ends: a sweep's points, a job's time stamp)."""
+    if len(text) <= width:
+        return e(text)
+    tail = width * 3 // 5
+    return f"{e(text[: width - tail - 1])}&hellip;{e(text[-tail:])}"
+
+
 def num(value: float | None, spec: str) -> str:
     """`value` formatted, or '-' when it is unknown or not a finite number."""
     return "-" if value is None or not math.isfinite(value) else format(value, spec)

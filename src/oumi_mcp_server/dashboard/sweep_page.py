@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 from oumi_mcp_server.core.errors import ServiceError
@@ -21,7 +22,7 @@ from oumi_mcp_server.dashboard.compare_view import (
     plots_html,
     thinned,
 )
-from oumi_mcp_server.dashboard.render import badge, e, job_url, num
+from oumi_mcp_server.dashboard.render import badge, e, job_url, middle, num
 from oumi_mcp_server.experiments.curves import series
 from oumi_mcp_server.experiments.sweep import SweepService
 from oumi_mcp_server.experiments.sweep_models import SweepPointView, SweepView
@@ -128,7 +129,7 @@ def _table(view: SweepView, keys: list[str]) -> str:
     for i, p in enumerate(view.points):
         cells = "".join(f"<td class=num>{e(p.overrides.get(k))}</td>" for k in keys)
         job = (
-            f'<a class="clip" href="{job_url(p.job_id)}" title="{e(p.job_id)}">{e(p.job_id)}</a>'
+            f'<a href="{job_url(p.job_id)}" title="{e(p.job_id)}">{middle(p.job_id)}</a>'
             if p.job_id
             else '<span class="muted">-</span>'
         )
@@ -152,9 +153,8 @@ def sweep_fragment(page: SweepPage) -> str:
     counts = ", ".join(f"{n} {e(s)}" for s, n in sorted(v.counts.items()))
     keys = swept(v)
     ids = [p.job_id for p in v.points if p.job_id]
-    compare = (
-        f'<a href="{e(compare_url(ids))}">compare the points</a>' if 2 <= len(ids) <= 20 else ""
-    )
+    link = e(compare_url(ids, v.metric))
+    compare = f'<a href="{link}">compare the points</a>' if 2 <= len(ids) <= 20 else ""
     cancel = (
         f'<button id="cancel-sweep" class="button danger" data-sweep="{e(v.sweep_id)}" '
         f'data-url="/api/sweeps/{quote(v.sweep_id, safe="")}/cancel" data-csrf="{page.csrf}">'
@@ -171,7 +171,8 @@ def sweep_fragment(page: SweepPage) -> str:
         f'<div class="card"><h2>Sweep <span class="mono">{e(v.sweep_id)}</span> '
         f"{badge(v.status)}</h2><p>{e(v.command)} · ranked by <b>{e(v.metric)}</b> ({best}) · "
         f"{counts} · created {e(v.created_at.replace('T', ' '))}"
-        + (f" · evaluate {e(v.evaluate)}" if v.evaluate else "")
+        + (f' · evaluate <span title="{e(v.evaluate)}">{e(Path(v.evaluate).name)}</span>'
+           if v.evaluate else "")
         + f'</p><div class="controls">{cancel}<span id="cancel-result" class="muted"></span></div>'
         + (f'<ul class="muted">{notes}</ul>' if notes else "")
         + f"{_table(v, keys)}"

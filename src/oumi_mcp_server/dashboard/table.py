@@ -19,6 +19,7 @@ from oumi_mcp_server.dashboard.render import (
     e,
     eta,
     job_url,
+    middle,
     num,
     progress_cell,
     run_time,
@@ -74,15 +75,17 @@ def _row(row: RunRow, cols: list[Column], now: float) -> str:
     v = row.view
     p = v.progress
     run = run_time(v, now)
-    ident, sweep = e(v.job_id), e(row.sweep)
+    ident, sweep = middle(v.job_id), middle(row.sweep, 24)
     fixed = [
         (v.job_id, f'<a class="clip" href="{job_url(v.job_id)}" title="{e(v.job_id)}">{ident}</a>'),
-        (v.name, f'<span class="clip" title="{e(v.name)}">{e(v.name)}</span>'),
+        (v.name, f'<span class="clip" title="{e(v.name)}">{middle(v.name, 28)}</span>'),
         (v.command, e(v.command)),
         (v.status, badge(v.status)),
         (
             row.sweep,
-            f'<a class="clip" href="{sweep_url(row.sweep)}">{sweep}</a>' if row.sweep else "",
+            f'<a href="{sweep_url(row.sweep)}" title="{e(row.sweep)}">{sweep}</a>'
+            if row.sweep
+            else "",
         ),
         (p.fraction if p and p.fraction is not None else None, _progress(v)),
         (ts(v.submitted_at), _when(v.submitted_at)),
