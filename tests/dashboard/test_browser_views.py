@@ -5,13 +5,15 @@ examples; hostile names and values stay text, nothing leaves 127.0.0.1, the CSP 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from browser import needs_chromium
-from dashboard.fakeruns import HOSTILE, finished_run, suite
+from dashboard.fakeruns import HOSTILE, finished_run, stage, suite
 from dashboard.livepage import Visit, serving, visit
+from jobs.jobhelpers import wait_until
 from oumi_mcp_server.dashboard.compare_view import compare_url
 from oumi_mcp_server.experiments.compare import compare_runs
 from oumi_mcp_server.jobs.record import JobRecord
@@ -99,4 +101,36 @@ def test_eval_view_shows_tasks_categories_and_examples(tmp_path: Path) -> None:
         v.open(f"/jobs/{run.id}/eval")
         assert v.scroll_width() <= 420
         v.shot("eval-420")
+        v.check_clean()
+
+
+@needs_chromium
+def test_a_running_jobs_curve_and_progress_update_without_reload(tmp_path: Path) -> None:
+    svc = job_service()
+    early, late, out, gate = (tmp_path / n for n in ("early", "late", "out", "gate"))
+    stage(early, 1e-3, steps=3)
+    stage(late, 1e-3, steps=12)
+    state = "trainer_state.json"
+    code = (
+        "import os, shutil, time\n"
+        f"os.makedirs({str(out)!r})\n"
+        f"shutil.copy({str(early / state)!r}, {str(out / state)!r})\n"
+        f"while not os.path.exists({str(gate)!r}): time.sleep(0.05)\n"
+        f"shutil.copy({str(late / state)!r}, {str(out / state)!r})\n"
+        "time.sleep(60)\n"
+    )
+    rec = svc.submit_argv(
+        [sys.executable, "-c", code], cwd=str(tmp_path), command="train", output_dir=str(out)
+    )
+    wait_until(lambda: svc.status(rec.id).progress, lambda p: p is not None and p.step == 3)
+    with serving() as base, visit(base, tmp_path / "shots") as v:
+        v.open(f"/jobs/{rec.id}")
+        page = v.page
+        points = "document.querySelector('polyline.line').getAttribute('points').split(' ').length"
+        assert page.evaluate(points) == 3 and "3/3" in page.inner_text("dl.facts")
+        page.evaluate("window.notReloaded = true")
+        gate.touch()
+        wait_until(lambda: page.evaluate(points), lambda n: n == 12, timeout=30)
+        assert "12/12" in page.inner_text("dl.facts") and page.evaluate("window.notReloaded")
+        v.shot("job-live")
         v.check_clean()
