@@ -3,7 +3,8 @@
 // select rows to compare. The person's choices live here, so polling updates rows in place
 // (keyed by data-id) instead of re-rendering the table.
 (function () {
-  const state = { key: null, desc: false, hidden: null, selected: new Set() };
+  const state = { key: null, desc: false, hidden: new Set(), known: new Set(),
+    selected: new Set() };
 
   function table() { return document.getElementById("runs"); }
   function rows() { const t = table(); return t ? Array.from(t.tBodies[0].rows) : []; }
@@ -70,12 +71,13 @@
   function columns() {
     const t = table();
     if (!t) return;
-    if (state.hidden === null) {
-      state.hidden = new Set();
-      t.tHead.querySelectorAll("th[data-col][hidden]").forEach(function (th) {
-        state.hidden.add(th.dataset.col);
-      });
-    }
+    // A column seen for the first time takes the server's default (shown or one click away);
+    // after that, the person's choice.
+    t.tHead.querySelectorAll("th[data-col]").forEach(function (th) {
+      if (state.known.has(th.dataset.col)) return;
+      state.known.add(th.dataset.col);
+      if (th.hidden) state.hidden.add(th.dataset.col);
+    });
     document.querySelectorAll(".cols input[data-col]").forEach(function (box) {
       box.checked = !state.hidden.has(box.dataset.col);
     });
