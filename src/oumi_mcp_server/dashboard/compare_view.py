@@ -93,14 +93,11 @@ def plot_data(
 ) -> str:
     """The JSON a `.plot` element carries for the page's script (escaped as an attribute);
     `labels[i][j]` names point j of curve i in its tooltip."""
-    runs = [
-        {
-            "label": c.label,
-            "color": c.color,
-            "points": [[*p, *(labels[i][j : j + 1] if labels else [])] for j, p in enumerate(pts)],
-        }
-        for i, (c, pts) in enumerate((c, c.points) for c in curves)
-    ]
+    runs = []
+    for i, c in enumerate(curves):
+        names = labels[i] if labels else []
+        points = [[*p, *names[j : j + 1]] for j, p in enumerate(c.points)]
+        runs.append({"label": c.label, "color": c.color, "points": points})
     data = {"title": title, "kind": kind, "xlabel": xlabel, "xlog": xlog, "runs": runs}
     return e(json.dumps(data, separators=(",", ":"), allow_nan=False))
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -28,6 +27,7 @@ from oumi_mcp_server.experiments.sweep import SweepService
 from oumi_mcp_server.experiments.sweep_models import SweepPointView, SweepView
 from oumi_mcp_server.experiments.sweep_view import LIVE
 from oumi_mcp_server.jobs.models import CancelResult
+from oumi_mcp_server.jobs.progress import finite
 from oumi_mcp_server.jobs.service import JobService
 
 NOT_STARTED = "not_started"
@@ -81,16 +81,6 @@ def _label(p: SweepPointView) -> str:
     return f"#{p.index} {values}"
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def swept(view: SweepView) -> list[str]:
     """The override keys whose value differs between points, in the points' order."""
     keys: list[str] = []
@@ -103,7 +93,7 @@ def _scatter(view: SweepView, key: str) -> str:
     pts = [
         ((x, p.value), f"#{p.index}")
         for p in view.points
-        if (x := _number(p.overrides.get(key))) is not None and p.value is not None
+        if (x := finite(p.overrides.get(key))) is not None and p.value is not None
     ]
     if not pts:
         return ""
