@@ -50,7 +50,8 @@ def test_pages_and_json_answer_200_whatever_the_job_wrote(
     client: TestClient, running: JobRecord, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    paths = ["/", f"/jobs/{running.id}", "/api/jobs", f"/api/jobs/{running.id}"]
+    paths = ["/", f"/jobs/{running.id}", f"/jobs/{running.id}/eval", "/api/jobs"]
+    paths.append(f"/api/jobs/{running.id}")
     paths.append(f"/api/jobs/{running.id}/loss")
 
     @settings(max_examples=40, deadline=None, derandomize=True)

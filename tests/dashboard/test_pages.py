@@ -87,3 +87,22 @@ def test_eval_page_of_a_run_without_evaluation(client: TestClient, tmp_path: Pat
     assert "No evaluation results" in page and "Final loss" in page
     scored = finished_run(job_service(), tmp_path, "scored-run", 3e-4, suite(0.5))
     assert "by_category" not in client.get(f"/jobs/{scored.id}/eval").text  # shown as categories
+
+
+@pytest.mark.parametrize(
+    "examples",
+    [
+        "not a list",
+        [1, None, "x", {"prompt": {"a": 1}, "pass": "maybe"}],
+        [{"prompt": HOSTILE * 50, "expected": [HOSTILE], "got": 5, "pass": 1, "category": None}],
+    ],
+)
+def test_odd_examples_are_skipped_or_shown_as_text(
+    client: TestClient, tmp_path: Path, examples: object
+) -> None:
+    result = suite(0.5)
+    result["prompt_suite"]["examples"] = examples
+    run = finished_run(job_service(), tmp_path, "odd", 1e-4, result)
+    page = client.get(f"/jobs/{run.id}/eval")
+    assert page.status_code == 200 and "<img" not in page.text
+    assert "arithmetic" in page.text  # the categories still show
