@@ -4,7 +4,7 @@
 // Smoothing (EMA) and the log scale are the person's choice, kept across the page's polling.
 (function () {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 640, H = 260, L = 58, R = 12, T = 12, B = 30;
+  const L = 58, R = 12, T = 12, B = 30;
   const state = { ema: 0, log: false };
 
   function el(name, attrs, parent) {
@@ -71,6 +71,8 @@
       box.appendChild(p);
       return;
     }
+    // Drawn at the box's own width, so labels keep their size on a phone (redrawn on resize).
+    const W = Math.max(280, Math.round(box.clientWidth || 640)), H = W < 500 ? 220 : 260;
     const xs = axis(every.map(function (p) { return p[0]; }), xlog);
     const ys = axis(every.map(function (p) { return p[1]; }), ylog);
     const svg = el("svg", { viewBox: "0 0 " + W + " " + H, class: "chart", role: "img" }, box);
@@ -125,6 +127,11 @@
       draw(box, data);
     });
   }
+  let resized = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resized);
+    resized = setTimeout(render, 150);
+  });
   window.oumiDash.onMount.push(mount);
   mount();
 })();
