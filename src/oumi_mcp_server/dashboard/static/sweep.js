@@ -6,7 +6,6 @@
     const id = button.dataset.sweep;
     if (!window.confirm("Cancel sweep " + id + "? Every point still queued or running stops; " +
         "points not started never start. Completed points keep their results.")) return;
-    const note = document.getElementById("cancel-result");
     button.disabled = true;
     try {
       const resp = await fetch(button.dataset.url, {
@@ -14,15 +13,19 @@
         headers: { "X-Dashboard-CSRF": button.dataset.csrf },
       });
       const body = await resp.json();
-      note.textContent = resp.ok ? body.message : body.error.message + " " + body.error.fix;
+      said = resp.ok ? body.message : body.error.message + " " + body.error.fix;
     } catch (err) {
-      note.textContent = "Could not reach the dashboard server.";
+      said = "Could not reach the dashboard server.";
       button.disabled = false;
     }
+    mount(); // the page may have been redrawn by polling meanwhile
   }
+  let said = "";
   function mount() {
     const button = document.getElementById("cancel-sweep");
     if (button) button.onclick = function () { cancel(button); };
+    const note = document.getElementById("cancel-result");
+    if (note && said) note.textContent = said;
   }
   window.oumiDash.onMount.push(mount);
   mount();
