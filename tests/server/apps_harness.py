@@ -123,6 +123,18 @@ class HostPage:
     def view(self) -> FrameLocator:
         return self.page.frame_locator("#view")
 
+    def screenshot(self, path: Path) -> None:
+        """The whole host page once the view's last resize is laid out and painted (the viewport
+        grown to the page first: a full-page capture can leave the iframe's lower part blank)."""
+        frames = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        self.page.frames[1].evaluate(frames)
+        height = self.page.evaluate("document.documentElement.scrollHeight")
+        width = (self.page.viewport_size or {"width": 900})["width"]
+        self.page.set_viewport_size({"width": width, "height": height})
+        self.page.frames[1].evaluate(frames)
+        self.page.evaluate(frames)
+        self.page.screenshot(path=path)
+
     def host_state(self) -> dict[str, Any]:
         state: dict[str, Any] = self.page.evaluate("window.hostState")
         return state

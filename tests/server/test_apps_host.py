@@ -1,7 +1,8 @@
 """The in-chat views in a real MCP Apps host: the ext-apps AppBridge (tests/apps_host) in
 headless Chromium, in front of our server started over HTTP with its token. Each view is
 rendered from the tool's `_meta.ui.resourceUri` under the spec's default CSP, refreshes itself
-through the host, and is checked on its DOM; screenshots land in the test's tmp_path."""
+through the host, and is checked on its DOM; screenshots land in the test's tmp_path. Here on
+jobs of a stand-in; test_apps_sweep.py does the same on the session's real oumi runs."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def test_run_view_follows_a_live_job_and_shows_hostile_text_as_text(
     assert shown.info["uri"] == "ui://oumi/run.html"
     view.locator("body[data-state=live]").wait_for(timeout=30_000)
     assert view.locator("#status").inner_text() == "running"
-    shown.page.screenshot(path=tmp_path / "run-view-live.png", full_page=True)
+    shown.screenshot(tmp_path / "run-view-live.png")
     view.locator("#cancel").click()  # asks the chat; never calls cancel_job itself
     view.locator("body[data-state=final]").wait_for(timeout=40_000)
     assert view.locator("#status").inner_text() == "completed"
@@ -82,83 +83,7 @@ def test_run_view_follows_a_live_job_and_shows_hostile_text_as_text(
     ]
     assert "cancel_job" not in state["calls"]
     check_clean(shown, harness)
-    shown.page.screenshot(path=tmp_path / "run-view-final.png", full_page=True)
-
-
-@pytest.fixture(scope="module")
-def trained(harness: Harness, tiny_assets: Any) -> list[str]:
-    """Two real tiny `oumi train` runs (two learning rates) on the server's state folder."""
-    from jobs.jobhelpers import wait_until
-    from oumi_mcp_server.jobs.plan import LaunchRequest
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("OUMI_MCP_STATE_DIR", str(harness.state))
-        mp.delenv("OUMI_MCP_OUMI_BIN", raising=False)
-        service = JobService()
-        ids = []
-        for lr in (0.003, 0.0005):
-            req = LaunchRequest(
-                command="train",
-                config=str(tiny_assets.train_config),
-                client_cwd=str(tiny_assets.root),
-                overrides={
-                    "training.output_dir": str(harness.state.parent / f"out-{lr}"),
-                    "training.learning_rate": lr,
-                },
-                job_name=f"tiny-lr-{lr}",
-            )
-            job = service.launch_approved(service.plan(req)).job
-            assert job is not None
-            done = wait_until(
-                lambda j=job.job_id: service.status(j),
-                lambda v: v.status in ("completed", "failed"),
-                300,
-            )
-            assert done.status == "completed", done
-            ids.append(job.job_id)
-    return ids
-
-
-@pytest.mark.oumi
-def test_run_view_of_a_real_train_run(
-    harness: Harness, browser: Browser, trained: list[str], tiny_assets: Any, tmp_path: Path
-) -> None:
-    shown = show_tool(browser, harness, "get_results", {"job_id": trained[0]})
-    view = shown.view
-    view.locator("body[data-state=final]").wait_for(timeout=30_000)
-    assert view.locator("#status").inner_text() == "completed"
-    bar = view.locator("#bar")
-    assert bar.get_attribute("aria-valuenow") == "100"
-    steps = tiny_assets.train_steps
-    assert f"step {steps} / {steps}" in view.locator("#stats").inner_text()
-    points = (view.locator("polyline.curve").get_attribute("points") or "").split()
-    assert len(points) == steps
-    metrics = view.locator("#metrics").inner_text()
-    assert "final loss" in metrics and "best loss" in metrics and "model" in metrics
-    assert "Saving final model" in view.locator("#logs").inner_text()
-    check_clean(shown, harness)
-    shown.page.screenshot(path=tmp_path / "run-view.png", full_page=True)
-
-
-@pytest.mark.oumi
-def test_compare_view_overlays_real_runs(
-    harness: Harness, browser: Browser, trained: list[str], tmp_path: Path
-) -> None:
-    probe = show_tool(browser, harness, "get_job_status", {"job_id": trained[0]})
-    tools = probe.page.evaluate(
-        "async () => (await window.mcpClient.listTools()).tools.map(t => t.name)"
-    )
-    if "compare_runs" not in tools:
-        pytest.skip("compare_runs is not registered in this build")
-    shown = show_tool(browser, harness, "compare_runs", {"job_ids": trained})
-    view = shown.view
-    assert shown.info["uri"] == "ui://oumi/compare.html"
-    view.locator("body[data-state=shown]").wait_for(timeout=30_000)
-    assert view.locator("polyline.curve").count() == len(trained)
-    table = view.locator("#ranked").inner_text()
-    assert all(job in table for job in trained) and "tiny-lr-0.003" in table
-    check_clean(shown, harness)
-    shown.page.screenshot(path=tmp_path / "compare-view.png", full_page=True)
+    shown.screenshot(tmp_path / "run-view-final.png")
 
 
 def test_sweep_view_ranks_the_points_and_overlays_their_curves(
@@ -205,7 +130,7 @@ def test_sweep_view_ranks_the_points_and_overlays_their_curves(
     messages = [m["content"][0]["text"] for m in shown.host_state()["messages"]]
     assert messages == [f"Cancel the Oumi sweep {launched['sweep_id']}."]
     check_clean(shown, harness)
-    shown.page.screenshot(path=tmp_path / "sweep-view.png", full_page=True)
+    shown.screenshot(tmp_path / "sweep-view.png")
 
 
 def test_run_view_fits_a_420px_chat_column(
@@ -222,7 +147,7 @@ def test_run_view_fits_a_420px_chat_column(
     assert shown.page.evaluate("document.documentElement.scrollWidth") <= 420
     assert shown.view.locator("#name").inner_text() == name
     check_clean(shown, harness)
-    shown.page.screenshot(path=tmp_path / "run-view-420.png", full_page=True)
+    shown.screenshot(tmp_path / "run-view-420.png")
 
 
 def test_a_host_that_forwards_no_tool_calls_still_shows_the_answer(
