@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,7 +13,7 @@ Mode = Literal["min", "max"]
 class Distribution(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    choices: list[Any] | None = None
+    choices: list[Scalar] | None = None
     low: float | None = None
     high: float | None = None
     log: bool = Field(default=False, description="Log scale.")

@@ -21,6 +21,7 @@ from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.experiments.sweep_models import (
     Distribution,
     RandomSearch,
+    Scalar,
     SweepLaunchResult,
     SweepView,
 )
@@ -45,7 +46,7 @@ async def _plan_sweep(
     config: str,
     client_cwd: str,
     metric: str,
-    grid: dict[str, list[Any]] | None,
+    grid: dict[str, list[Scalar]] | None,
     random: dict[str, Distribution] | None,
     n: int,
     seed: int,
@@ -110,7 +111,7 @@ def register(app: MCPServer) -> None:
         planned: Annotated[BuiltSweep | ServiceError, Resolve(_plan_sweep)],
         consent: Annotated[ElicitationResult[SweepConsent], Resolve(_ask_sweep)],
         grid: Annotated[
-            dict[str, list[Any]] | None,
+            dict[str, list[Scalar]] | None,
             Field(description="Every combination, e.g. {'training.learning_rate': [1e-4, 1e-3]}"),
         ] = None,
         random: Annotated[
