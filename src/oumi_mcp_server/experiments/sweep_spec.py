@@ -92,7 +92,7 @@ def _draw(rng: random.Random, key: str, dist: Distribution) -> Scalar:
     if dist.choices is not None:
         if not dist.choices or len(dist.choices) > MAX_VALUES:
             raise _fail("bad_sweep_values", f"1-{MAX_VALUES} choices for {key!r}.", "Fix it.")
-        return rng.choice(dist.choices)  # type: ignore[no-any-return]
+        return rng.choice(dist.choices)
     lo, hi = float(dist.low or 0.0), float(dist.high or 0.0)
     _check_range(key, lo, hi, positive=dist.log)
     if dist.integer:
