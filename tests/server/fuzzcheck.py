@@ -26,6 +26,8 @@ from jobs.jobhelpers import write_fake_oumi
 MARKER = "fuzzpwn"
 """In every path the fuzzer invents outside the allowed folders: a file with it is a leak."""
 ANSWER_LIMIT = 8192
+VIEW_LIMIT = 60 * 1024
+"""An in-chat view (ui:// resource, MCP Apps) is a whole HTML page: the issue caps it at 60 KB."""
 ERROR_KEYS = ("code", "message", "fix")
 CALL_TIMEOUT_S = 90.0
 ASKED_FOR_MORE: dict[str, Callable[[dict[str, Any]], Any]] = {

@@ -33,6 +33,7 @@ from server.fuzzcheck import (
     ANSWER_LIMIT,
     CALL_TIMEOUT_S,
     MARKER,
+    VIEW_LIMIT,
     Harness,
     World,
     answer_text,
@@ -190,7 +191,8 @@ def test_resources_answer_structured_and_small(harness: Harness, world: World) -
             size = sum(
                 len(getattr(c, "text", "") or getattr(c, "blob", "")) for c in result.contents
             )
-            assert size <= ANSWER_LIMIT, f"resources/read {short(uri)}: {size:,} bytes"
+            limit = VIEW_LIMIT if uri.startswith("ui://") else ANSWER_LIMIT
+            assert size <= limit, f"resources/read {short(uri)}: {size:,} bytes"
 
         harness.watch("resources/read", uri, act)
 
