@@ -1,7 +1,8 @@
 """Issue 11's loop with the real oumi on the tiny model, offline: LoRA train -> evaluate (held-out
-loss and the 10-prompt suite) -> get_results returns both metrics -> a second run with another
-learning rate (and its evaluation) -> compare_runs shows the differing key and both metrics with
-deltas, and writes the HTML report, checked in headless Chromium."""
+loss and the 10-prompt suite; the plan gives the job OUMI_EXTRA_DEPS_FILE) -> get_results returns
+both metrics (loss, perplexity, accuracy per category, the saved examples) -> a second run with
+another learning rate (and its evaluation) -> compare_runs shows the differing key and both
+metrics with deltas, and writes the HTML report, checked in headless Chromium."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from mcp import Client
 from browser import needs_chromium, open_browser
 from jobs.jobhelpers import kill_jobs, wait_until
 from oumi_mcp_server.demo.assets import TinyAssets
+from oumi_mcp_server.demo.eval_assets import PROMPT_SUITE
+from oumi_mcp_server.evaluation.deps import DEPS_ENV
 from oumi_mcp_server.jobs.plan import LaunchRequest
 from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.server.app import build_server
@@ -37,7 +40,7 @@ def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[JobService]:
 
 def _launch(service: JobService, req: LaunchRequest) -> str:
     built = service.plan(req)
-    assert built.plan.preflight_ready, built.plan.preflight
+    assert DEPS_ENV in built.plan.env and built.plan.preflight_ready, built.plan.preflight
     job = service.launch_approved(built).job
     assert job is not None
     return job.job_id
@@ -85,9 +88,19 @@ async def _results_and_compare(eval_a: str, runs: list[str]) -> Any:
     """get_results of an evaluation, then compare_runs, through a real MCP client."""
     async with Client(build_server()) as client:
         evaluated = await _call(client, "get_results", {"job_id": eval_a})
-        tasks = {t["task"]: t["metrics"] for t in evaluated["evaluation"]}
-        assert float(tasks["heldout_loss"]["loss"]) > 0
-        assert 0 <= float(tasks["prompt_suite"]["accuracy"]) <= 1
+        assert len(json.dumps(evaluated)) <= 8192
+        by_task = {t["task"]: t for t in evaluated["evaluation"]}
+        assert set(by_task) == {"heldout_loss", "prompt_suite"}
+        assert by_task["heldout_loss"]["backend"] == "custom"
+        loss, suite = by_task["heldout_loss"]["metrics"], by_task["prompt_suite"]["metrics"]
+        assert 0 < float(loss["loss"]) < 20 and float(loss["perplexity"]) > 1
+        assert loss["rows"] == 8 and float(loss["tokens"]) > float(loss["response_tokens"]) > 0
+        assert suite["total"] == len(PROMPT_SUITE) == 10 and 0 <= float(suite["accuracy"]) <= 1
+        assert {f"by_category.{p['category']}" for p in PROMPT_SUITE} <= set(suite)
+        saved = json.loads(await anyio.Path(by_task["prompt_suite"]["path"]).read_text())
+        examples = saved["results"]["prompt_suite"]["examples"]
+        assert 1 <= len(examples) <= 5
+        assert set(examples[0]) == {"prompt", "expected", "got", "pass", "category"}
         return await _call(client, "compare_runs", {"job_ids": runs})
 
 
