@@ -283,3 +283,18 @@ def test_kept_evidence_follows_the_files(service: JobService, tmp_path: Path) ->
     write(out / "trainer_state.json", json.dumps(state), time.time() - 250)
     fourth = compare.compare_runs(service, ["a", "b"])
     assert fourth.runs[0].best_loss == 0.125
+
+
+def test_the_default_headline_is_a_metric_that_tells_the_runs_apart(
+    service: JobService, tmp_path: Path
+) -> None:
+    """A suite every run scores 0 on ranks nothing: the default moves to one that differs."""
+    for i, loss in enumerate((2.0, 1.5)):
+        fake_run(
+            service,
+            tmp_path,
+            f"run{i}",
+            evals={"suite": {"accuracy": 0.0}, "heldout": {"loss": loss}},
+        )
+    got = compare.compare_runs(service, ["run0", "run1"])
+    assert got.metric == "heldout/loss" and [r.rank for r in got.runs] == [2, 1]

@@ -84,7 +84,8 @@ def rows(per_run: list[dict[str, float]], baseline: int) -> list[MetricRow]:
 
 def headline(table: list[MetricRow], metric: str | None) -> MetricRow | None:
     """The row `metric` names (exactly, or as the unique `<task>/<metric>` ending), or by default
-    the first evaluation metric every run has, else eval_loss, else final_loss."""
+    the first evaluation metric every run has that tells them apart (a suite every run scores 0 on
+    ranks nothing), else the first every run has, else eval_loss, else final_loss."""
     if metric is not None:
         exact = [r for r in table if r.metric == metric]
         ends = exact or [r for r in table if r.metric.endswith("/" + metric)]
@@ -107,6 +108,9 @@ def headline(table: list[MetricRow], metric: str | None) -> MetricRow | None:
         )
     complete = [r for r in table if all(v is not None for v in r.values)]
     evals = [r for r in complete if "/" in r.metric]
+    evals = [r for r in evals if len(set(r.values)) > 1] + [
+        r for r in evals if len(set(r.values)) <= 1
+    ]
     fallback = [r for r in table if r.metric in ("eval_loss", "final_loss")]
     picked = evals or [r for r in complete if r.metric == "eval_loss"] or fallback
     return picked[0] if picked else None
