@@ -160,6 +160,8 @@ class Run:
     peak_rss: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     answer_sizes: dict[str, int] = field(default_factory=dict)
+    view_sizes: dict[str, int] = field(default_factory=dict)
+    """In-chat views (ui:// resources, MCP Apps): whole HTML pages, capped at 60 KB, not 8 KB."""
     search20_bytes: int | None = None
     tool_bytes: dict[str, int] = field(default_factory=dict)
     non_json_lines: int = 0
@@ -259,7 +261,8 @@ def one_run(command: list[str], env: dict[str, str], project: Path) -> Run:
         resources, _, _ = server.request("resources/list")
         for resource in resources.get("result", {}).get("resources", []):
             _, size, _ = server.request("resources/read", {"uri": resource["uri"]})
-            run.answer_sizes[f"resource {resource['uri']}"] = size
+            sizes = run.view_sizes if resource["uri"].startswith("ui://") else run.answer_sizes
+            sizes[f"resource {resource['uri']}"] = size
         run.peak_rss = server.peak_rss()
     finally:
         server.close()
@@ -294,6 +297,9 @@ class Summary:
             rows[f"{key} (ms)"] = self.median(lambda r, k=key: r.timings.get(k)) * 1000
         rows["largest default answer (KB)"] = (
             self.median(lambda r: max(r.answer_sizes.values(), default=None)) / 1024
+        )
+        rows["largest in-chat view (KB)"] = (
+            self.median(lambda r: max(r.view_sizes.values(), default=None)) / 1024
         )
         rows["20-hit search_configs answer (KB)"] = self.median(lambda r: r.search20_bytes) / 1024
         rows["idle RSS after tools/list (MB)"] = self.median(lambda r: r.idle_rss) / 2**20
@@ -363,6 +369,7 @@ TARGETS = {  # issue 2, on this 2-core machine
     "search_configs warm (ms)": "< 5",
     "idle RSS after tools/list (MB)": "< 150",
     "largest default answer (KB)": "< 8",
+    "largest in-chat view (KB)": "< 60",
     "non-JSON stdout lines": "0",
 }
 
