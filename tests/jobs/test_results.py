@@ -155,6 +155,25 @@ def test_inference_outputs(tmp_path: Path) -> None:
     assert all(len(e) <= results.EXAMPLE_CHARS + 40 for e in inf.examples)
 
 
+@pytest.mark.parametrize(
+    ("command", "argv"),
+    [
+        ("judge", ["judge", "dataset", "-c", "j.yaml", "--output", "preds/judged.jsonl"]),
+        ("synth", ["--output_path", "preds/judged.jsonl"]),
+    ],
+)
+def test_judge_and_synth_rows(tmp_path: Path, command: str, argv: list[str]) -> None:
+    """A judge run's rows are in its --output file (no config key names it), synth's in
+    output_path: get_results shows them as it does an infer run's predictions."""
+    out = tmp_path / "preds"
+    out.mkdir()
+    (out / "judged.jsonl").write_text('{"judgment": "yes"}\n' * 3)
+    rec = _record(tmp_path, out, command=command, argv=argv)
+    inf = results.collect(rec, "completed", base.Window()).inference
+    assert inf is not None and inf.lines == 3 and inf.path == str(out / "judged.jsonl")
+    assert inf.examples == ['{"judgment": "yes"}'] * 3
+
+
 def test_cluster_job_says_fetch_needed(tmp_path: Path) -> None:
     rec = _record(tmp_path, Path("/remote/out"), backend="launcher")
     got = results.collect(rec, "completed", base.Window())

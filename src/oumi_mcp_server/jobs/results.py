@@ -237,10 +237,15 @@ def evaluations(out: Path, win: base.Window, notes: list[str]) -> tuple[list[Eva
 
 
 # ---- inference ---------------------------------------------------------------------------------
+_OUTPUT_FILE = {"infer": "output_path", "synth": "output_path", "judge": "output"}
+"""The file each command writes its rows to: a config key, or judge's `--output` option."""
+
+
 def inference(rec: JobRecord, out: Path, config: ConfigSummary | None) -> InferenceOutputs | None:
-    """The predictions file of an `infer` run: its line count and first rows."""
-    named = (config.values.get("output_path") if config else None) or ""
-    if rec.command != "infer" or not named:
+    """The rows file of an `infer`, `synth` or `judge` run: its line count and first rows."""
+    key = _OUTPUT_FILE.get(rec.command)
+    named = (config.values.get(key) if config and key else None) or ""
+    if not named:
         return None
     path = Path(named)
     if rec.backend != LOCAL_BACKEND:
