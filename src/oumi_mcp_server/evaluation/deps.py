@@ -3,9 +3,10 @@ functions (`heldout_loss`, `prompt_suite`) in its registry.
 
 oumi reads one such file (lines: paths of .py files it imports). When the person already names
 one in the server's environment (a launch's envs may not set it: `jobs.env_policy`), the job
-gets a combined file: this package's module first, then every line of theirs, so both load. Files are named by a hash of
-their content, in the state folder: the plan shows the path, the consent token binds it (the env
-hash), and an edit of their file after the plan gives another path, so a new plan.
+gets a combined file: this package's module first, then every line of theirs, so both load.
+Files are named by a hash of their content, in the state folder: the plan shows the path, the
+consent token binds it (the env hash), and an edit of their file after the plan gives another
+path, so a new plan.
 """
 
 from __future__ import annotations
