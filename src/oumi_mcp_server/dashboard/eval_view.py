@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -41,9 +42,24 @@ class EvalPage:
     """Per index in `results.evaluation`: that task's examples."""
 
 
-def _examples(task: EvalTask) -> list[Example]:
+def _inside(path: str, root: str | None) -> Path | None:
+    """`path` with its links resolved when it lies in the run's output folder `root`, else None:
+    a task_result.json (or its folder) linked to a file elsewhere is not the run's to show."""
+    if not root:
+        return None
     try:
-        data = json.loads(read_regular_file(task.path, MAX_TASK_FILE, kind="task result"))
+        real, base = Path(path).resolve(strict=True), Path(root).resolve(strict=True)
+    except (OSError, ValueError, RuntimeError):  # gone, a name the system refuses, a link loop
+        return None
+    return real if real.is_relative_to(base) else None
+
+
+def _examples(task: EvalTask, root: str | None) -> list[Example]:
+    real = _inside(task.path, root)
+    if real is None:
+        return []
+    try:
+        data = json.loads(read_regular_file(real, MAX_TASK_FILE, kind="task result"))
     except (ServiceError, OSError, ValueError, RecursionError):
         return []
     found = data.get("results", {}).get(task.task) if isinstance(data, dict) else None
@@ -65,7 +81,7 @@ def eval_page(svc: JobService, job_id: str) -> EvalPage:
     res = get_results(svc, job_id)
     page = EvalPage(res)
     for i, task in enumerate(res.evaluation):
-        page.examples[i] = _examples(task)
+        page.examples[i] = _examples(task, res.output_dir)
     return page
 
 
