@@ -71,6 +71,22 @@ def test_a_view_loads_nothing_and_builds_no_markup_from_data(file: str) -> None:
     assert re.findall(r"<script\b[^>]*>", html) == ["<script>", "<script>"]  # inline only
 
 
+@pytest.mark.anyio
+async def test_a_view_calls_only_read_tools() -> None:
+    """Launching or cancelling goes through the chat (the host's approval), never from a view:
+    every tool a view calls is one the server marks read-only, and only `callTool` calls one."""
+    async with Client(build_server()) as c:
+        tools = {t.name: t for t in (await c.list_tools()).tools}
+    for file in ("run.html", "compare.html"):
+        html = view_html(file)
+        called = set(re.findall(r"callTool\(\s*[\"'`]([A-Za-z0-9_]+)", html))
+        assert called and all(name in tools for name in called), (file, called)
+        annotations = {n: tools[n].annotations for n in called}
+        writing = [n for n, a in annotations.items() if a is None or not a.read_only_hint]
+        assert writing == [], (file, writing)
+        assert html.count('"tools/call"') == 1 and not re.search(r"callTool\(\s*[^\"'`\s]", html)
+
+
 def _same(answer: Any) -> Any:
     """An answer without the instant it was observed (the only field that moves)."""
     data = dict(answer.structured_content or {})
