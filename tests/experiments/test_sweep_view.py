@@ -79,3 +79,11 @@ def test_a_32_point_sweep_answers_under_8_kb() -> None:
     view = service.get(rec.id)
     assert len(view.model_dump_json()) <= 8000 and view.points_truncated
     assert view.status == "failed" and view.counts == {"not_started": 32}  # all, even if cut
+
+
+def test_a_nan_metric_is_shown_unranked_not_a_crash() -> None:
+    """A diverged learning rate reports loss NaN; NaN != NaN broke the tie lookup."""
+    nan = float("nan")
+    points = [_p(0, "completed", 0.3), _p(1, "completed", nan), _p(2, "completed", 0.1)]
+    ranked = rank(points, "min")
+    assert [(p.index, p.rank) for p in ranked] == [(2, 1), (0, 2), (1, None)]

@@ -8,9 +8,9 @@ are ranked; equal values share a rank (and say `tied`); the others follow with t
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import UTC, datetime
-from typing import cast
 
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.experiments.sweep_models import Mode, SweepPointView, SweepView
@@ -65,12 +65,19 @@ def _point_view(jobs: JobService, rec: SweepRecord, index: int) -> SweepPointVie
         view.value = metric_value(results.get_results(jobs, point.job_id), rec.metric)
         if view.value is None and res.status is JobState.COMPLETED:
             view.note = f"No {rec.metric!r} in its results (get_results shows what it has)."
+        elif view.value is not None and math.isnan(view.value):
+            view.note = f"Its {rec.metric!r} is NaN (the run diverged?): not ranked."
     return view
 
 
 def rank(points: list[SweepPointView], mode: Mode) -> list[SweepPointView]:
-    """Completed points with a value, best first (competition ranks: 1, 1, 3), then the rest."""
-    done = [p for p in points if p.status == JobState.COMPLETED and p.value is not None]
+    """Completed points with a value, best first (competition ranks: 1, 1, 3), then the rest.
+    A NaN (a diverged run) is never equal to itself: it is not ranked, it follows."""
+    done = [
+        p
+        for p in points
+        if p.status == JobState.COMPLETED and p.value is not None and not math.isnan(p.value)
+    ]
     done.sort(key=lambda p: (p.value if mode == "min" else -(p.value or 0.0), p.index))
     counts = Counter(p.value for p in done)
     for p in done:
@@ -98,7 +105,7 @@ def _status(rec: SweepRecord, counts: Counter[str]) -> str:
 
 
 def sweep_view(jobs: JobService, rec: SweepRecord) -> SweepView:
-    mode = cast(Mode, rec.mode)
+    mode: Mode = rec.mode
     points = rank([_point_view(jobs, rec, i) for i in range(len(rec.points))], mode)
     counts = Counter(p.status for p in points)
     notes = []
