@@ -268,3 +268,48 @@ def test_the_plan_of_a_big_sweep_stays_under_8_kb(sweeps: SweepService, project:
     assert len(offer.model_dump_json()) <= 8000 and offer.plan is not None
     assert offer.plan.jobs == 32 and 1 < len(offer.plan.points) < 32
     assert "not listed here" in offer.plan.notes[-1]
+
+
+_RECORD = {
+    "id": "sweep-x",
+    "created_at": 1.0,
+    "command": "train",
+    "config": "c.yaml",
+    "metric": "final_loss",
+    "mode": "min",
+    "backend": "local",
+    "points": [{"index": 0, "overrides": {}, "job_name": "n", "output_dir": "o"}],
+}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"a string"',
+        "null",
+        "[]",
+        '{"points": 3}',
+        json.dumps(_RECORD)[:60],  # cut short
+        json.dumps(_RECORD | {"points": [1]}),
+        json.dumps(_RECORD | {"created_at": "yesterday"}),
+        json.dumps(_RECORD | {"created_at": 1e300}),
+        json.dumps(_RECORD | {"mode": "sideways"}),
+        json.dumps(_RECORD | {"launcher_pid": 2**70}),
+        json.dumps(_RECORD | {"points": [_RECORD["points"][0] | {"overrides": [1]}]}),  # type: ignore[index]
+    ],
+)
+def test_a_damaged_sweep_record_is_a_structured_error(sweeps: SweepService, text: str) -> None:
+    folder = sweeps.store.root / "sweep-x"
+    folder.mkdir(parents=True)
+    (folder / "sweep.json").write_text(text)
+    for call in (sweeps.get, sweeps.cancel, sweeps.describe_cancel):
+        assert _code(call, "sweep-x") == "sweep_record_unreadable"
+    assert (folder / "sweep.json").read_text() == text  # nothing rewritten
+
+
+def test_a_record_that_is_a_folder_and_odd_ids_are_structured_errors(sweeps: SweepService) -> None:
+    (sweeps.store.root / "sweep-x" / "sweep.json").mkdir(parents=True)
+    assert _code(sweeps.get, "sweep-x") == "sweep_record_unreadable"
+    for odd in ("sweep-x\n", "sweep-x/../x", "sweep-" + "a" * 200, "", "sweep-\x00"):
+        assert _code(sweeps.get, odd) == "unknown_sweep"
+        assert _code(sweeps.cancel, odd) == "unknown_sweep"

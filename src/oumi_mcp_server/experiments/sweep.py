@@ -47,7 +47,7 @@ RECOVER_SCAN = 500
 
 
 def is_sweep_id(value: str) -> bool:
-    return bool(SWEEP_ID.match(value or ""))
+    return bool(SWEEP_ID.fullmatch(value or ""))
 
 
 class SweepService:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
+import math
 import os
 import re
 import secrets
@@ -23,12 +25,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
 
 from oumi_mcp_server.core.atomic import write_text_atomic
 from oumi_mcp_server.core.errors import ServiceError
 
-SWEEP_ID = re.compile(r"^sweep-[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
+SWEEP_ID = re.compile(r"^sweep-[A-Za-z0-9][A-Za-z0-9._-]{0,80}\Z")
+r"""`\Z`, not `$`: `$` lets a trailing newline through."""
+MAX_PID = 2**31
+"""A pid_t: larger is not a pid (os.kill would raise OverflowError)."""
 RECORD = "sweep.json"
 EVAL_SNAPSHOT = "evaluate.yaml"
 
@@ -58,7 +65,7 @@ class SweepRecord:
     command: str
     config: str
     metric: str
-    mode: str
+    mode: Literal["min", "max"]
     backend: str
     points: list[PointRecord]
     evaluate: str | None = None
@@ -71,9 +78,19 @@ class SweepRecord:
     submitted is on its way; once it is gone, the launch was interrupted."""
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SweepRecord:
-        points = [PointRecord(**p) for p in data.pop("points")]
-        return cls(points=points, **data)
+    def from_json(cls, data: object) -> SweepRecord:
+        """Typed as written, or ValueError: a hand-edited or damaged file must not reach the
+        view as wrong types (a time it cannot print, a pid os.kill refuses)."""
+        rec = _record_adapter().validate_python(data)
+        bad_pid = rec.launcher_pid is not None and not 0 < rec.launcher_pid < MAX_PID
+        if not (math.isfinite(rec.created_at) and 0 <= rec.created_at < 1e11) or bad_pid:
+            raise ValueError("created_at or launcher_pid out of range")
+        return rec
+
+
+@functools.cache
+def _record_adapter() -> TypeAdapter[SweepRecord]:
+    return TypeAdapter(SweepRecord)
 
 
 def new_sweep_id() -> str:
@@ -83,7 +100,7 @@ def new_sweep_id() -> str:
 def unknown_sweep(sweep_id: str) -> ServiceError:
     return ServiceError(
         "unknown_sweep",
-        f"No sweep with id {sweep_id[:80]!r}.",
+        f"No sweep with id {str(sweep_id)[:80]!r}.",
         "Use the sweep_id run_sweep answered (it starts with 'sweep-').",
     )
 
@@ -93,7 +110,7 @@ class SweepStore:
         self.root = root
 
     def folder(self, sweep_id: str) -> Path:
-        if not SWEEP_ID.match(sweep_id or ""):
+        if not SWEEP_ID.fullmatch(sweep_id or ""):
             raise unknown_sweep(sweep_id)
         return self.root / sweep_id
 
@@ -112,7 +129,7 @@ class SweepStore:
             return SweepRecord.from_json(data)
         except FileNotFoundError:
             raise unknown_sweep(sweep_id) from None
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, OSError) as exc:
             raise ServiceError(
                 "sweep_record_unreadable",
                 f"{folder / RECORD} is not a sweep record ({type(exc).__name__}).",
