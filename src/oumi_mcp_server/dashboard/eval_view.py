@@ -54,15 +54,20 @@ def _inside(path: str, root: str | None) -> Path | None:
     return real if real.is_relative_to(base) else None
 
 
-def _examples(task: EvalTask, root: str | None) -> list[Example]:
-    real = _inside(task.path, root)
+def _results(path: str, root: str | None) -> dict[str, Any]:
+    """The `results` of a task file in the run's output folder (empty when unreadable)."""
+    real = _inside(path, root)
     if real is None:
-        return []
+        return {}
     try:
         data = json.loads(read_regular_file(real, MAX_TASK_FILE, kind="task result"))
     except (ServiceError, OSError, ValueError, RecursionError):
-        return []
-    found = data.get("results", {}).get(task.task) if isinstance(data, dict) else None
+        return {}
+    found = data.get("results") if isinstance(data, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _examples(found: Any) -> list[Example]:
     rows = found.get("examples") if isinstance(found, dict) else None
     out: list[Example] = []
     for row in rows[:MAX_EXAMPLES] if isinstance(rows, list) else []:
@@ -78,10 +83,15 @@ def _examples(task: EvalTask, root: str | None) -> list[Example]:
 
 
 def eval_page(svc: JobService, job_id: str) -> EvalPage:
+    """Each task file is read once, however many tasks it holds (the file may be replaced
+    since `get_results` read it: anything it holds now is checked again)."""
     res = get_results(svc, job_id)
     page = EvalPage(res)
+    files: dict[str, dict[str, Any]] = {}
     for i, task in enumerate(res.evaluation):
-        page.examples[i] = _examples(task, res.output_dir)
+        if task.path not in files:
+            files[task.path] = _results(task.path, res.output_dir)
+        page.examples[i] = _examples(files[task.path].get(task.task))
     return page
 
 
