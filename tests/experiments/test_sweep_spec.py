@@ -167,3 +167,35 @@ def test_random_spec_refuses_unknown_distributions() -> None:
 )
 def test_default_direction(metric: str, mode: str) -> None:
     assert default_mode(metric) == mode
+
+
+def _rand(**dist: object) -> RandomSearch:
+    return RandomSearch(n=3, params={"a": Distribution.model_validate(dist)})
+
+
+@pytest.mark.parametrize(
+    ("grid", "rand"),
+    [
+        ({"a": [1, 1.0]}, None),  # one learning rate to oumi: two identical jobs
+        ({"a": ["1e-4", 0.0001]}, None),
+        ({"a": [2, "2"]}, None),
+        ({"a": [math.nan]}, None),
+        ({"a": [1, math.inf]}, None),
+        (None, _rand(low=-1e308, high=1e308)),  # high - low overflows: every draw inf
+        (None, _rand(choices=[math.nan, 1])),
+        (None, _rand(choices=[4, 8], high=3)),  # a range beside choices: ignored before
+        (None, _rand(choices=[4, 8], integer=True)),
+        (None, _rand(choices=[4, 8], log=True)),
+    ],
+)
+def test_duplicate_non_finite_and_ambiguous_values_are_refused(
+    grid: dict[str, list[object]] | None, rand: RandomSearch | None
+) -> None:
+    assert _codes(lambda: expand(grid, rand, {})) == "bad_sweep_values"  # type: ignore[arg-type]
+
+
+def test_random_points_stay_in_a_narrow_range_and_differ_as_oumi_reads_them() -> None:
+    narrow, _ = expand(None, _rand(low=1.00001, high=1.00002), {})
+    assert len(narrow) == 3 and all(1.00001 <= float(p["a"] or 0) <= 1.00002 for p in narrow)
+    same, notes = expand(None, _rand(choices=[1, 1.0, "1"]), {})
+    assert len(same) == 1 and "1 distinct" in notes[0]

@@ -4,15 +4,18 @@ run_sweep (with the confirm_token) rebuilds exactly the points the person approv
 
 Random search: each key draws from `choices` (one of a list) or a range `low`..`high`: uniform,
 log-uniform with `log` (low > 0: learning rates) or whole numbers with `integer` (both ends
-included); floats are rounded to 4 significant digits (readable and exact as overrides); draws
-repeat until N distinct points or the space runs out (fewer points, said in a note).
+included); floats are rounded to 4 significant digits (readable and exact as overrides) unless
+that leaves the range; draws repeat until N points distinct as oumi reads them (1, 1.0 and "1"
+are one value) or the space runs out (fewer points, said in a note). NaN and infinity are refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import random
+import re
 from collections.abc import Mapping, Sequence
 
 from oumi_mcp_server.core.errors import ServiceError
@@ -25,6 +28,7 @@ MAX_VALUES = 32
 DRAWS_PER_POINT = 50
 LOWER_IS_BETTER = ("loss", "perplexity", "ppl", "error", "wer", "cer", "runtime", "time")
 OUTPUT_KEYS = ("output_dir", "output_path")
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _fail(code: str, message: str, fix: str) -> ServiceError:
@@ -62,8 +66,13 @@ def grid_points(grid: Mapping[str, Sequence[Scalar]]) -> list[dict[str, Scalar]]
                 f"grid[{key[:60]!r}] must be a list of 1-{MAX_VALUES} values.",
                 "e.g. {'training.learning_rate': [1e-5, 1e-4]}",
             )
-        if len({repr(v) for v in values}) != len(values):
-            raise _fail("bad_sweep_values", f"grid[{key[:60]!r}] repeats a value.", "Drop it.")
+        _check_finite(key, values)
+        if len({meaning(v) for v in values}) != len(values):
+            raise _fail(
+                "bad_sweep_values",
+                f"grid[{key[:60]!r}] repeats a value (1, 1.0 and '1' are one value to oumi).",
+                "Drop it.",
+            )
     total = math.prod(len(v) for v in grid.values())
     if total > MAX_POINTS:
         raise _fail(
@@ -75,15 +84,31 @@ def grid_points(grid: Mapping[str, Sequence[Scalar]]) -> list[dict[str, Scalar]]
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values())]
 
 
-def _round(value: float) -> float:
-    return float(f"{value:.4g}")
+def meaning(value: Scalar) -> tuple[str, str]:
+    """What a value is to oumi's config loader: 1, 1.0 and "1" are one number (one point)."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        value = float(value.strip())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        with contextlib.suppress(OverflowError):
+            return "number", repr(float(value))
+    return type(value).__name__, repr(value)
+
+
+def _check_finite(key: str, values: Sequence[Scalar]) -> None:
+    if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+        raise _fail("bad_sweep_values", f"{key[:60]!r}: NaN or infinity.", "Use finite numbers.")
+
+
+def _round(value: float, lo: float, hi: float) -> float:
+    """4 significant digits, unless that leaves [lo, hi] (a range narrower than that)."""
+    short = float(f"{value:.4g}")
+    return short if lo <= short <= hi else value
 
 
 def _draw(rng: random.Random, key: str, dist: Distribution) -> Scalar:
     ranged = dist.low is not None and dist.high is not None
-    if (dist.choices is None) == (not ranged) or (
-        dist.choices is not None and dist.low is not None
-    ):
+    ranged_only = dist.low is not None or dist.high is not None or dist.log or dist.integer
+    if (dist.choices is None and not ranged) or (dist.choices is not None and ranged_only):
         raise _fail(
             "bad_sweep_values",
             f"random.params[{key[:60]!r}] needs choices, or low and high (not both).",
@@ -92,6 +117,7 @@ def _draw(rng: random.Random, key: str, dist: Distribution) -> Scalar:
     if dist.choices is not None:
         if not dist.choices or len(dist.choices) > MAX_VALUES:
             raise _fail("bad_sweep_values", f"1-{MAX_VALUES} choices for {key!r}.", "Fix it.")
+        _check_finite(key, dist.choices)
         return rng.choice(dist.choices)
     lo, hi = float(dist.low or 0.0), float(dist.high or 0.0)
     _check_range(key, lo, hi, positive=dist.log)
@@ -100,12 +126,12 @@ def _draw(rng: random.Random, key: str, dist: Distribution) -> Scalar:
             raise _fail("bad_sweep_values", f"{key!r}: integer needs whole low/high.", "Fix it.")
         return rng.randint(int(lo), int(hi))
     if dist.log:
-        return _round(math.exp(rng.uniform(math.log(lo), math.log(hi))))
-    return _round(rng.uniform(lo, hi))
+        return _round(math.exp(rng.uniform(math.log(lo), math.log(hi))), lo, hi)
+    return _round(rng.uniform(lo, hi), lo, hi)
 
 
 def _check_range(key: str, lo: float, hi: float, *, positive: bool) -> None:
-    bad = not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi or (positive and lo <= 0)
+    bad = not math.isfinite(hi - lo) or lo > hi or (positive and lo <= 0)  # hi - lo: no overflow
     if bad:
         need = "0 < low <= high" if positive else "low <= high, finite"
         raise _fail("bad_sweep_values", f"random.params[{key[:60]!r}]: need {need}.", need)
@@ -121,8 +147,9 @@ def random_points(spec: RandomSearch) -> tuple[list[dict[str, Scalar]], list[str
     seen: set[str] = set()
     for _ in range(spec.n * DRAWS_PER_POINT):
         point = {key: _draw(rng, key, dist) for key, dist in spec.params.items()}
-        if repr(point) not in seen:
-            seen.add(repr(point))
+        same = repr([meaning(v) for v in point.values()])
+        if same not in seen:
+            seen.add(same)
             points.append(point)
             if len(points) == spec.n:
                 break
