@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
 
-from oumi_mcp_server.clusters.backend import LauncherBackend
 from oumi_mcp_server.core.paths import state_dir
-from oumi_mcp_server.experiments.sweep import SweepService
-from oumi_mcp_server.jobs.service import JobService
-from oumi_mcp_server.jobs.store import DB_ENV
+
+if TYPE_CHECKING:  # the services load on first use, not at server start (`tools/list` is sooner)
+    from oumi_mcp_server.experiments.sweep import SweepService
+    from oumi_mcp_server.jobs.service import JobService
 
 _lock = threading.Lock()
 _service: JobService | None = None
@@ -22,12 +23,17 @@ _key: tuple[str, str] = ("", "")
 
 def build_job_service() -> JobService:
     """A new service over this machine and every `oumi.launcher` cloud."""
+    from oumi_mcp_server.clusters.backend import LauncherBackend
+    from oumi_mcp_server.jobs.service import JobService
+
     launcher = LauncherBackend()
     return JobService({launcher.name: launcher})
 
 
 def job_service() -> JobService:
     """One service per process and state directory (tests switch state directories)."""
+    from oumi_mcp_server.jobs.store import DB_ENV
+
     global _service, _key
     key = (str(state_dir()), os.environ.get(DB_ENV, ""))
     with _lock:
@@ -38,4 +44,6 @@ def job_service() -> JobService:
 
 def sweep_service() -> SweepService:
     """Sweeps over the shared jobs service (stateless beyond it: built per call)."""
+    from oumi_mcp_server.experiments.sweep import SweepService
+
     return SweepService(job_service())

@@ -46,6 +46,13 @@ def _log_level(value: str | None) -> str | None:
     return value.upper() if value else None
 
 
+def _warm_up() -> None:
+    """Imports the recipes service in the warm-up thread too, not before `tools/list`."""
+    from oumi_mcp_server.recipes import service
+
+    service.warm_up()
+
+
 @cli.command()
 @click.option("--http", "use_http", is_flag=True, help="Speak streamable HTTP instead of stdio.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="HTTP bind address.")
@@ -69,12 +76,11 @@ def serve(
     token = tokens.load(token_file) if use_http else None
 
     from oumi_mcp_server.core.logging_setup import configure_logging
-    from oumi_mcp_server.recipes import service as recipes
     from oumi_mcp_server.server import transports
 
     configure_logging(level)
     # Load the recipe index once the handshake is likely done, so it does not slow `tools/list`.
-    warm = threading.Timer(WARM_UP_DELAY_S, recipes.warm_up)
+    warm = threading.Timer(WARM_UP_DELAY_S, _warm_up)
     warm.daemon = True
     warm.start()
     if token is not None:

@@ -15,7 +15,7 @@ import json
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -34,7 +34,9 @@ from oumi_mcp_server.jobs.results_models import (
     JobResults,
     TrainingSummary,
 )
-from oumi_mcp_server.jobs.service import JobService
+
+if TYPE_CHECKING:
+    from oumi_mcp_server.jobs.service import JobService
 
 FETCHED_OUTPUTS = "outputs"
 """Where a cluster job's outputs are fetched in its run folder (clusters.runstate.OUTPUTS)."""

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.jobs.models import JobStatusView
-from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import JobState
+
+if TYPE_CHECKING:
+    from oumi_mcp_server.jobs.service import JobService
 
 WAIT_CAP_S = 300.0
 Until = Literal["done", "running"]

@@ -17,7 +17,6 @@ from typing import Any
 import anyio
 
 from oumi_mcp_server.core.blocking import run_blocking
-from oumi_mcp_server.wiring import job_service
 
 logger = logging.getLogger(__name__)
 FIRST_PASS_S = 2.0
@@ -27,6 +26,8 @@ EVERY_S = 5.0
 
 async def _loop() -> None:
     await anyio.sleep(FIRST_PASS_S)
+    from oumi_mcp_server.wiring import job_service  # its services load after the handshake
+
     while True:
         try:
             service = await run_blocking(job_service)

@@ -14,7 +14,6 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from oumi_mcp_server.clusters import service as clusters
 from oumi_mcp_server.clusters.models import ClusterAction, ClusterList, FetchResult
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.server.errors import structured_errors
@@ -42,6 +41,8 @@ def register(app: MCPServer) -> None:
     ) -> ClusterList:
         """Clusters on the enabled clouds (each asked with a time bound): status, cost per hour,
         autostop, our jobs on them."""
+        from oumi_mcp_server.clusters import service as clusters  # not at server start
+
         return await run_blocking(clusters.list_clusters, await run_blocking(job_service), cloud)
 
     @app.tool(
@@ -57,6 +58,8 @@ def register(app: MCPServer) -> None:
         cloud: Cloud, cluster: ClusterName, confirm_token: Token = None
     ) -> ClusterAction:
         """Stop a cluster (disks kept). First call returns the plan and a confirm_token."""
+        from oumi_mcp_server.clusters import service as clusters  # not at server start
+
         return await run_blocking(
             clusters.cluster_action,
             await run_blocking(job_service),
@@ -80,6 +83,8 @@ def register(app: MCPServer) -> None:
     ) -> ClusterAction:
         """Tear a cluster down, disks included. First call returns the plan (what is lost) and a
         confirm_token."""
+        from oumi_mcp_server.clusters import service as clusters  # not at server start
+
         return await run_blocking(
             clusters.cluster_action,
             await run_blocking(job_service),
@@ -109,6 +114,8 @@ def register(app: MCPServer) -> None:
 
         def progress(pct: int) -> None:
             anyio.from_thread.run(ctx.report_progress, float(pct), 100.0, "copying outputs")
+
+        from oumi_mcp_server.clusters import service as clusters  # not at server start
 
         return await run_blocking(
             clusters.fetch_outputs,

@@ -5,7 +5,7 @@ optionally the loss curves as a PNG image."""
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
@@ -13,9 +13,11 @@ from pydantic import Field
 
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.experiments.compare_models import Comparison
-from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.server.errors import structured_errors
 from oumi_mcp_server.wiring import job_service
+
+if TYPE_CHECKING:
+    from oumi_mcp_server.jobs.service import JobService
 
 _WRITES_REPORT = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False

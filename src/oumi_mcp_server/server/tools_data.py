@@ -9,10 +9,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from oumi_mcp_server.core.blocking import run_blocking
-from oumi_mcp_server.data.inspect import inspect_dataset as inspect_service
 from oumi_mcp_server.data.models import InspectAnswer, PrepareAnswer
-from oumi_mcp_server.data.prepare import Filters
-from oumi_mcp_server.data.prepare import prepare_dataset as prepare_service
 from oumi_mcp_server.server.errors import structured_errors
 
 _CWD = "User's absolute project folder."
@@ -38,6 +35,8 @@ def register(app: MCPServer) -> None:
     ) -> InspectAnswer:
         """Check a data set before training: format, rows, errors with line numbers, duplicates,
         token lengths (p50/p90/p99/max, share over model_max_length), samples; samples big files."""
+        from oumi_mcp_server.data.inspect import inspect_dataset as inspect_service  # not at start
+
         return await run_blocking(
             inspect_service, path, dataset_name, client_cwd, tokenizer, max_length, split
         )
@@ -67,6 +66,9 @@ def register(app: MCPServer) -> None:
     ) -> PrepareAnswer:
         """Write train.jsonl (and validation.jsonl) into a new folder from filtered, merged,
         deduplicated inputs; reports rows kept per step. Never overwrites."""
+        from oumi_mcp_server.data.prepare import Filters  # not at server start
+        from oumi_mcp_server.data.prepare import prepare_dataset as prepare_service
+
         filters = Filters(
             min_tokens,
             max_tokens,

@@ -9,7 +9,6 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from oumi_mcp_server.core.blocking import run_blocking
-from oumi_mcp_server.oumi_index import service
 from oumi_mcp_server.oumi_index.docs import KINDS
 from oumi_mcp_server.oumi_index.models import DocsAnswer, ModulesAnswer
 from oumi_mcp_server.server.errors import structured_errors
@@ -36,10 +35,14 @@ def register(app: MCPServer) -> None:
     ) -> DocsAnswer:
         """Search the installed oumi's config fields (with their YAML keys), classes, registered
         datasets/models/metrics, CLI commands and API: signatures and first doc paragraphs."""
+        from oumi_mcp_server.oumi_index import service  # not at server start
+
         return await run_blocking(service.get_docs, query, module, kind, limit)
 
     @app.tool(annotations=_READ_LOCAL)
     @structured_errors
     async def list_modules() -> ModulesAnswer:
         """Map of the installed oumi: packages, config kinds, registries and CLI, for get_docs."""
+        from oumi_mcp_server.oumi_index import service  # not at server start
+
         return await run_blocking(service.list_modules)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import (
     AcceptedElicitation,
@@ -28,7 +28,6 @@ from oumi_mcp_server.clusters.models import ClusterOptions
 from oumi_mcp_server.core.blocking import run_blocking
 from oumi_mcp_server.core.errors import ServiceError
 from oumi_mcp_server.core.vocabulary import Command
-from oumi_mcp_server.experiments.sweep import is_sweep_id
 from oumi_mcp_server.jobs.models import (
     CancelResult,
     JobList,
@@ -39,11 +38,13 @@ from oumi_mcp_server.jobs.models import (
 )
 from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest
 from oumi_mcp_server.jobs.progress import Notifier
-from oumi_mcp_server.jobs.service import JobService
 from oumi_mcp_server.jobs.states import JobState
 from oumi_mcp_server.jobs.waiting import WAIT_CAP_S, wait
 from oumi_mcp_server.server.errors import structured_errors
 from oumi_mcp_server.wiring import job_service, sweep_service
+
+if TYPE_CHECKING:
+    from oumi_mcp_server.jobs.service import JobService
 
 _READ = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -69,6 +70,13 @@ def _can_elicit(ctx: Context) -> bool:
     caps = ctx.client_capabilities
     el = caps.elicitation if caps is not None else None
     return el is not None and (el.form is not None or el.url is None)
+
+
+def _is_sweep_id(job_id: str) -> bool:
+    """Imports the sweep package on first use, not at server start."""
+    from oumi_mcp_server.experiments.sweep import is_sweep_id
+
+    return is_sweep_id(job_id)
 
 
 async def _jobs() -> JobService:
@@ -118,7 +126,7 @@ async def _ask_cancel(
     if confirm_token or not _can_elicit(ctx):
         return None
     try:
-        if is_sweep_id(job_id):
+        if _is_sweep_id(job_id):
             sweeps = await run_blocking(sweep_service)
             sweep_text = await run_blocking(sweeps.describe_cancel, job_id)
             return Elicit(sweep_text, CancelConsent) if sweep_text else None
@@ -259,7 +267,7 @@ def register(app: MCPServer) -> None:
     ) -> CancelResult:
         """Stop a job and all its processes. Without confirm_token: returns one to confirm with
         (or asks the user). A sweep id stops every point still queued or running."""
-        if is_sweep_id(job_id):
+        if _is_sweep_id(job_id):
             sweeps = await run_blocking(sweep_service)
             said = consent.data if isinstance(consent, AcceptedElicitation) else None
             if said is None and not isinstance(consent, AcceptedElicitation):

@@ -9,7 +9,6 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from oumi_mcp_server.core.blocking import run_blocking
-from oumi_mcp_server.recipes import service
 from oumi_mcp_server.recipes.extract import TASK_TYPES
 from oumi_mcp_server.recipes.models import (
     CategoriesAnswer,
@@ -38,6 +37,8 @@ def register(app: MCPServer) -> None:
         limit: Annotated[int, Field(description="Max results, 1-25.")] = 10,
     ) -> SearchAnswer:
         """Find Oumi recipes (YAML configs), ranked over path, description, model and datasets."""
+        from oumi_mcp_server.recipes import service  # not at server start
+
         return await run_blocking(service.search, query, task, model, keyword, limit)
 
     @app.tool(annotations=_READ_LOCAL)
@@ -48,12 +49,16 @@ def register(app: MCPServer) -> None:
         max_chars: Annotated[int, Field(description="Cut the YAML after this many chars.")] = 6000,
     ) -> ConfigAnswer:
         """Read a recipe's metadata and YAML; an inexact path gets the best match and candidates."""
+        from oumi_mcp_server.recipes import service  # not at server start
+
         return await run_blocking(service.get_config, path, include_content, max_chars)
 
     @app.tool(annotations=_READ_LOCAL)
     @structured_errors
     async def list_categories() -> CategoriesAnswer:
         """Recipe counts by task type, model family and folder."""
+        from oumi_mcp_server.recipes import service  # not at server start
+
         return await run_blocking(service.list_categories)
 
     @app.tool(
@@ -66,4 +71,6 @@ def register(app: MCPServer) -> None:
         force: Annotated[bool, Field(description="Download even if the cache is fresh.")] = False,
     ) -> SyncAnswer:
         """Download the recipes matching the installed oumi from GitHub into the local cache."""
+        from oumi_mcp_server.recipes import service  # not at server start
+
         return await run_blocking(service.sync, force)
