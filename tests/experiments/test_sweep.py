@@ -268,6 +268,17 @@ def test_the_plan_of_a_big_sweep_stays_under_8_kb(sweeps: SweepService, project:
     assert len(offer.model_dump_json()) <= 8000 and offer.plan is not None
     assert offer.plan.jobs == 32 and 1 < len(offer.plan.points) < 32
     assert "not listed here" in offer.plan.notes[-1]
+    # The plan alone (the answer when the person declines) is bounded too, not only the offer.
+    assert len(sweep_plan.shown(sweeps.plan(_req(project, grid=keys))).model_dump_json()) <= 8000
+
+
+def test_a_plan_too_big_to_show_is_refused_before_anything(
+    sweeps: SweepService, project: Path
+) -> None:
+    """Fixed overrides are the same for every point and never cut: over 8 KB, no plan."""
+    fixed = {f"training.fixed_{i}": "v" * 400 for i in range(20)}
+    assert _code(sweeps.run, _req(project, overrides=fixed), None) == "sweep_plan_too_large"
+    assert sweeps.jobs.store.count() == 0 and not sweeps.store.root.exists()
 
 
 _RECORD = {

@@ -34,7 +34,7 @@ from oumi_mcp_server.experiments.sweep_store import (
     SweepStore,
     new_sweep_id,
 )
-from oumi_mcp_server.experiments.sweep_view import LIVE, MAX_ANSWER_BYTES, sweep_view
+from oumi_mcp_server.experiments.sweep_view import LIVE, sweep_view
 from oumi_mcp_server.jobs import procinfo
 from oumi_mcp_server.jobs.models import CancelResult
 from oumi_mcp_server.jobs.service import JobService, iso
@@ -61,8 +61,11 @@ class SweepService:
 
     # ---- launching ----------------------------------------------------------------------
     def plan(self, req: SweepRequest, *, preflight: bool = True) -> BuiltSweep:
-        """Every point planned, nothing written; bad input raises ServiceError."""
-        return self._build(req, PLAN_ID, preflight=preflight)
+        """Every point planned, nothing written; bad input (a plan too big to show, too)
+        raises ServiceError."""
+        built = self._build(req, PLAN_ID, preflight=preflight)
+        shown(built)
+        return built
 
     def run(self, req: SweepRequest, confirm_token: str | None) -> SweepLaunchResult:
         """No token: the plan and a token bound to every point. With it: launch the sweep."""
@@ -77,16 +80,14 @@ class SweepService:
 
     def offer(self, planned: BuiltSweep) -> SweepLaunchResult:
         tok = consent.issue(PURPOSE, binding(self.jobs, planned))
-        return _fit(
-            SweepLaunchResult(
-                launched=False,
-                plan=shown(planned),
-                confirm_token=tok.token,
-                expires_at=iso(tok.expires_at),
-                message=f"Nothing started. Show this plan ({len(planned.points)} jobs) to the "
-                "user; if they agree, call run_sweep again with the same arguments and this "
-                "confirm_token.",
-            )
+        return SweepLaunchResult(
+            launched=False,
+            plan=shown(planned),
+            confirm_token=tok.token,
+            expires_at=iso(tok.expires_at),
+            message=f"Nothing started. Show this plan ({len(planned.points)} jobs) to the "
+            "user; if they agree, call run_sweep again with the same arguments and this "
+            "confirm_token.",
         )
 
     def launch(self, planned: BuiltSweep, digest: str | None) -> SweepLaunchResult:
@@ -267,25 +268,6 @@ def _describe(view: SweepView) -> str | None:
         f"({ids or 'none'}); {len(waiting)} point(s) not submitted will never start. Completed "
         "points keep their results."
     )
-
-
-def _fit(offer: SweepLaunchResult) -> SweepLaunchResult:
-    """Under MAX_ANSWER_BYTES: the pre-flight summary shortened, then the last points left
-    out (said in a note: they follow from the grid or the seed like the ones shown)."""
-    plan = offer.plan
-    if plan is None or len(offer.model_dump_json()) <= MAX_ANSWER_BYTES:
-        return offer
-    plan.preflight = plan.preflight[:300]
-    cut = 0
-    while len(offer.model_dump_json()) > MAX_ANSWER_BYTES - 200 and len(plan.points) > 1:
-        plan.points.pop()
-        cut += 1
-    if cut:
-        plan.notes.append(
-            f"{cut} more point(s) not listed here (answer size); they continue the grid's "
-            "combinations in key order (or the seeded draws), and the token binds them all."
-        )
-    return offer
 
 
 def _mark_cancelled(rec: SweepRecord) -> None:

@@ -31,7 +31,7 @@ from oumi_mcp_server.experiments.sweep_models import (
     SweepPointPlan,
 )
 from oumi_mcp_server.experiments.sweep_store import EVAL_SNAPSHOT
-from oumi_mcp_server.experiments.sweep_view import TRAINING_METRICS
+from oumi_mcp_server.experiments.sweep_view import MAX_ANSWER_BYTES, TRAINING_METRICS
 from oumi_mcp_server.jobs import commands, queue
 from oumi_mcp_server.jobs.plan import BuiltPlan, LaunchRequest, read_config
 from oumi_mcp_server.jobs.record import LOCAL_BACKEND
@@ -41,6 +41,8 @@ PLAN_ID = "sweep-planned"
 """Stands for the sweep id (chosen at launch) in the plan and in what the token signs."""
 OUTPUT_KEY = {"train": "training.output_dir", "evaluate": "output_dir"}
 MAX_LABEL = 24
+PLAN_BUDGET = MAX_ANSWER_BYTES - 700
+"""The shown plan's share of an answer; the rest: the token, its expiry and the message."""
 POINT_MODULE = "oumi_mcp_server.experiments.point"
 
 
@@ -266,7 +268,36 @@ def _metric_notes(sweep: BuiltSweep) -> list[str]:
 
 
 def shown(sweep: BuiltSweep) -> SweepPlan:
-    """The plan the person reads (the stand-in id shown as <sweep_id>)."""
+    """The plan the person reads (the stand-in id shown as <sweep_id>), within PLAN_BUDGET."""
+    return _fit(_shown(sweep))
+
+
+def _fit(plan: SweepPlan) -> SweepPlan:
+    """The pre-flight summary shortened, then the last points left out (said in a note: they
+    follow from the grid or the seed like the ones shown). What every point shares (fixed
+    overrides, env) is never cut: a plan that cannot show it cannot be approved."""
+    if len(plan.model_dump_json()) <= PLAN_BUDGET:
+        return plan
+    plan.preflight = plan.preflight[:300]
+    total = len(plan.points)
+    while len(plan.model_dump_json()) > PLAN_BUDGET - 200 and len(plan.points) > 1:
+        plan.points.pop()
+    if len(plan.model_dump_json()) > PLAN_BUDGET - 200:
+        raise ServiceError(
+            "sweep_plan_too_large",
+            f"This sweep's plan is over {MAX_ANSWER_BYTES} bytes even with one point shown.",
+            "Put the fixed overrides and long values in the config file.",
+        )
+    if len(plan.points) < total:
+        plan.notes.append(
+            f"{total - len(plan.points)} more point(s) not listed here (answer size); they "
+            "continue the grid's combinations in key order (or the seeded draws), and the token "
+            "binds them all."
+        )
+    return plan
+
+
+def _shown(sweep: BuiltSweep) -> SweepPlan:
     first = sweep.points[0]
     plan = first.built.plan
     where, cost = _placement(sweep)
