@@ -324,3 +324,22 @@ def test_a_record_that_is_a_folder_and_odd_ids_are_structured_errors(sweeps: Swe
     for odd in ("sweep-x\n", "sweep-x/../x", "sweep-" + "a" * 200, "", "sweep-\x00"):
         assert _code(sweeps.get, odd) == "unknown_sweep"
         assert _code(sweeps.cancel, odd) == "unknown_sweep"
+
+
+def test_a_point_that_would_launch_other_than_signed_is_refused(
+    sweeps: SweepService, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built again for the real id, the sweep must be the one the token signed: here the
+    environment a point gets changes between the approval and the launch."""
+    req = _req(project, envs={"FAKE_STEPS": "1"})
+    token = sweeps.run(req, None).confirm_token
+    real_plan = sweeps.jobs.plan
+
+    def drifting(launch: Any, *, preflight: bool) -> Any:
+        if PLAN_ID not in str(launch.job_name):
+            launch.envs = {**(launch.envs or {}), "FAKE_STEPS": "999"}
+        return real_plan(launch, preflight=preflight)
+
+    monkeypatch.setattr(sweeps.jobs, "plan", drifting)
+    assert _code(sweeps.run, req, token) == "config_changed"
+    assert sweeps.jobs.store.count() == 0 and not sweeps.store.root.exists()

@@ -9,6 +9,7 @@ Sweep ids start with `sweep-`; point i's job is named `<job_name->sweep_id-p<i>`
 from __future__ import annotations
 
 import functools
+import json
 import os
 import time
 from pathlib import Path
@@ -96,7 +97,7 @@ class SweepService:
         req = planned.req
         sweep_id = new_sweep_id()
         real = self._build(req, sweep_id, preflight=False)
-        _same_inputs(planned, real)
+        _same_inputs(self.jobs, planned, real)
         if digest is not None:
             self.jobs.spend_token(digest)  # a replay stops here: nothing started
         rec = SweepRecord(
@@ -277,15 +278,15 @@ def _mark_cancelled(rec: SweepRecord) -> None:
             p.state = PointState.CANCELLED
 
 
-def _same_inputs(planned: BuiltSweep, real: BuiltSweep) -> None:
-    """The sweep launched is the one verified: same configs (read again for the real id)."""
-    same = planned.eval_bytes == real.eval_bytes and all(
-        a.built.config_bytes == b.built.config_bytes
-        for a, b in zip(planned.points, real.points, strict=True)
-    )
-    if not same:
+def _same_inputs(jobs: JobService, planned: BuiltSweep, real: BuiltSweep) -> None:
+    """The sweep launched is the one verified: built again for the real id (configs read again),
+    every point's binding (argv, env, configs' sha256, cwd, ...) must be what the token signed
+    once the real id is put back to the stand-in."""
+    signed = json.dumps(binding(jobs, planned), sort_keys=True, default=str)
+    launched = json.dumps(binding(jobs, real), sort_keys=True, default=str)
+    if launched.replace(real.sweep_id, PLAN_ID) != signed:
         raise ServiceError(
             "config_changed",
-            "A config changed while the sweep was being launched.",
+            "A config or the environment changed while the sweep was being launched.",
             "Call run_sweep again without confirm_token for a new plan.",
         )
