@@ -141,6 +141,23 @@ def test_evaluation_metrics_of_every_backend(tmp_path: Path) -> None:
     assert any("not an oumi task result" in n for n in got.notes)
 
 
+def test_a_task_result_linked_from_elsewhere_is_not_this_runs(tmp_path: Path) -> None:
+    """A link in the output folder (to a file or a folder outside it) is skipped with a note; a
+    linked output folder itself is fine (its contents are the run's)."""
+    elsewhere = tmp_path / "elsewhere"
+    _json(elsewhere / "task_result.json", {"results": {"stolen": {"score": 1}}})
+    real_out = tmp_path / "scratch" / "eval"
+    _json(real_out / "custom_1" / "task_result.json", {"results": {"mine": {"score": 2}}})
+    (real_out / "custom_2").mkdir()
+    (real_out / "custom_2" / "task_result.json").symlink_to(elsewhere / "task_result.json")
+    (real_out / "custom_3").symlink_to(elsewhere)
+    out = tmp_path / "out"
+    out.symlink_to(real_out)
+    got = results.collect(_record(tmp_path, out, command="evaluate"), "completed", base.Window())
+    assert [e.task for e in got.evaluation] == ["mine"]
+    assert sum("links outside the run" in n for n in got.notes) == 2
+
+
 def test_inference_outputs(tmp_path: Path) -> None:
     out = tmp_path / "preds"
     out.mkdir()

@@ -203,12 +203,24 @@ def _metrics(values: dict[str, Any]) -> tuple[dict[str, float | str], bool]:
     return dict(flat[:MAX_METRICS]), len(flat) > MAX_METRICS
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path`, its links resolved, lies in the run's output folder (itself resolved, so a
+    linked output folder is fine): a link in it to a file elsewhere is not this run's result."""
+    try:
+        return path.resolve(strict=True).is_relative_to(root.resolve(strict=True))
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
 def evaluations(out: Path, win: base.Window, notes: list[str]) -> tuple[list[EvalTask], bool]:
     """Every task of every task_result.json this run saved, newest evaluation first."""
     found: list[tuple[int, Path]] = []
     for folder in _subdirs(out):
         st = base.regular_stat(folder / TASK_RESULT)
         if st is not None and win.owns(f"{folder.name}/{TASK_RESULT}", st):
+            if not _inside(folder / TASK_RESULT, out):
+                progress.note(notes, f"{folder / TASK_RESULT} links outside the run; skipped.")
+                continue
             found.append((st.st_mtime_ns, folder))
     tasks: list[EvalTask] = []
     for _, folder in sorted(found, key=lambda mf: mf[0], reverse=True):
