@@ -343,3 +343,30 @@ def test_a_point_that_would_launch_other_than_signed_is_refused(
     monkeypatch.setattr(sweeps.jobs, "plan", drifting)
     assert _code(sweeps.run, req, token) == "config_changed"
     assert sweeps.jobs.store.count() == 0 and not sweeps.store.root.exists()
+
+
+def test_an_error_mid_launch_that_the_server_survives_leaves_an_honest_record(
+    sweeps: SweepService, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a crash: the process (launcher_pid) lives on, so the points left must not read as
+    'being submitted' (status running) forever."""
+    req = _req(project, envs={"FAKE_STEPS": "1", "FAKE_DELAY": "0"})
+    token = sweeps.run(req, None).confirm_token
+    real = sweeps.jobs.launch_approved
+    calls: list[int] = []
+
+    def disk_full_on_second(built: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(built)
+
+    monkeypatch.setattr(sweeps.jobs, "launch_approved", disk_full_on_second)
+    with pytest.raises(OSError):
+        sweeps.run(req, token)
+    (sweep_id,) = [p.name for p in sweeps.store.root.iterdir()]
+    states = [p.state for p in sweeps.store.get(sweep_id).points]
+    assert states == [PointState.SUBMITTED, PointState.SUBMIT_FAILED, PointState.SUBMIT_FAILED]
+    view = wait_until(lambda: sweeps.get(sweep_id), lambda v: v.status != "running")
+    assert view.status == "partial" and not view.notes
+    assert all("No space left" in str(p.note) for p in view.points if p.index > 0)

@@ -125,8 +125,13 @@ class SweepService:
         folder = self.store.create(rec)
         if real.eval_bytes is not None:
             (folder / EVAL_SNAPSHOT).write_bytes(real.eval_bytes)
-        for point in real.points:
-            self.store.update(sweep_id, functools.partial(self._submit_point, point=point))
+        try:
+            for point in real.points:
+                self.store.update(sweep_id, functools.partial(self._submit_point, point=point))
+        except Exception as exc:
+            # The server lives on: "being submitted" would be a lie for the points left.
+            self.store.update(sweep_id, functools.partial(_launch_stopped, why=repr(exc)[:200]))
+            raise
         done = self.store.update(sweep_id, lambda r: setattr(r, "launch_done", True))
         jobs = [SweepPointJob(index=p.index, job_id=p.job_id, status=p.state) for p in done.points]
         submitted = sum(p.state == PointState.SUBMITTED for p in done.points)
@@ -269,6 +274,13 @@ def _describe(view: SweepView) -> str | None:
         f"({ids or 'none'}); {len(waiting)} point(s) not submitted will never start. Completed "
         "points keep their results."
     )
+
+
+def _launch_stopped(rec: SweepRecord, why: str) -> None:
+    rec.launch_done = True
+    for p in rec.points:
+        if p.job_id is None and p.state == PointState.NOT_STARTED:
+            p.state, p.error = PointState.SUBMIT_FAILED, f"launch stopped: {why}"
 
 
 def _mark_cancelled(rec: SweepRecord) -> None:
