@@ -94,6 +94,8 @@ def test_binding_changes_when_any_point_or_the_job_count_changes(
         _req(project, overrides={"training.max_steps": 7}),
         _req(project, job_name="other"),
         _req(project, envs={"FAKE_STEPS": "3"}),
+        _req(project, metric="best_loss"),  # the plan showed, and the record keeps, the metric
+        _req(project, mode="max"),
     ]
     for req in changed:
         assert _bind(sweeps, req) != first, req

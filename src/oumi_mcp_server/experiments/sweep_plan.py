@@ -206,7 +206,8 @@ def build_sweep(
 
 def binding(jobs: JobService, sweep: BuiltSweep) -> dict[str, Any]:
     """What one token signs: every point's exact plan (its backend's binding), the runner of
-    evaluate-after-train points, the eval config's sha256 and the number of jobs."""
+    evaluate-after-train points, the eval config's sha256, the number of jobs, and the metric
+    and direction the plan showed (the sweep is recorded and ranked by them)."""
     points = []
     for p in sweep.points:
         one = jobs.backend(p.built.plan.backend).binding(p.built)
@@ -219,6 +220,8 @@ def binding(jobs: JobService, sweep: BuiltSweep) -> dict[str, Any]:
         "jobs": len(sweep.points),
         "points": points,
         "evaluate_sha256": _sha(sweep.eval_bytes),
+        "metric": sweep.req.metric,
+        "mode": sweep.mode,
     }
 
 
