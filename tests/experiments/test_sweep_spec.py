@@ -183,6 +183,8 @@ def _rand(**dist: object) -> RandomSearch:
         ({"a": [1, math.inf]}, None),
         (None, _rand(low=-1e308, high=1e308)),  # high - low overflows: every draw inf
         (None, _rand(choices=[math.nan, 1])),
+        ({"a": ["x", "y" * 161]}, None),  # a point hidden from a cut plan could be 30 KB
+        (None, _rand(choices=["y" * 161])),
         (None, _rand(choices=[4, 8], high=3)),  # a range beside choices: ignored before
         (None, _rand(choices=[4, 8], integer=True)),
         (None, _rand(choices=[4, 8], log=True)),

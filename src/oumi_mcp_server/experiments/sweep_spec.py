@@ -25,6 +25,9 @@ from oumi_mcp_server.jobs import commands
 MAX_POINTS = 32
 MAX_KEYS = 8
 MAX_VALUES = 32
+MAX_VALUE_CHARS = 160
+"""A swept string value: any point (8 keys) then fits get_sweep's 8 KB answer twice (as a point
+and as `best`); a longer value goes in the config file or the fixed overrides."""
 DRAWS_PER_POINT = 50
 LOWER_IS_BETTER = ("loss", "perplexity", "ppl", "error", "wer", "cer", "runtime", "time")
 OUTPUT_KEYS = ("output_dir", "output_path")
@@ -66,7 +69,7 @@ def grid_points(grid: Mapping[str, Sequence[Scalar]]) -> list[dict[str, Scalar]]
                 f"grid[{key[:60]!r}] must be a list of 1-{MAX_VALUES} values.",
                 "e.g. {'training.learning_rate': [1e-5, 1e-4]}",
             )
-        _check_finite(key, values)
+        _check_values(key, values)
         if len({meaning(v) for v in values}) != len(values):
             raise _fail(
                 "bad_sweep_values",
@@ -94,9 +97,15 @@ def meaning(value: Scalar) -> tuple[str, str]:
     return type(value).__name__, repr(value)
 
 
-def _check_finite(key: str, values: Sequence[Scalar]) -> None:
+def _check_values(key: str, values: Sequence[Scalar]) -> None:
     if any(isinstance(v, float) and not math.isfinite(v) for v in values):
         raise _fail("bad_sweep_values", f"{key[:60]!r}: NaN or infinity.", "Use finite numbers.")
+    if any(isinstance(v, str) and len(v) > MAX_VALUE_CHARS for v in values):
+        raise _fail(
+            "bad_sweep_values",
+            f"{key[:60]!r}: a swept value over {MAX_VALUE_CHARS} characters.",
+            "Sweep short values; put long ones in the config file.",
+        )
 
 
 def _round(value: float, lo: float, hi: float) -> float:
@@ -117,7 +126,7 @@ def _draw(rng: random.Random, key: str, dist: Distribution) -> Scalar:
     if dist.choices is not None:
         if not dist.choices or len(dist.choices) > MAX_VALUES:
             raise _fail("bad_sweep_values", f"1-{MAX_VALUES} choices for {key!r}.", "Fix it.")
-        _check_finite(key, dist.choices)
+        _check_values(key, dist.choices)
         return rng.choice(dist.choices)
     lo, hi = float(dist.low or 0.0), float(dist.high or 0.0)
     _check_range(key, lo, hi, positive=dist.log)
