@@ -270,6 +270,12 @@ def test_the_plan_of_a_big_sweep_stays_under_8_kb(sweeps: SweepService, project:
     assert len(offer.model_dump_json()) <= 8000 and offer.plan is not None
     assert offer.plan.jobs == 32 and 1 < len(offer.plan.points) < 32
     assert "not listed here" in offer.plan.notes[-1]
+    assert "training.a_rather_long_setting_name_4: [1, 2]" in offer.plan.notes[-1]  # all values
+    hidden = {LR: [1e-4, 2e-4], "training.x": ["a" * 150 + str(i) for i in range(16)]}
+    big = sweeps.run(_req(project, grid=hidden), None)
+    cut = big.plan
+    assert len(big.model_dump_json()) <= 8000 and cut is not None and len(cut.points) < 32
+    assert "a" * 150 + "15" in cut.notes[-1]
     # The plan alone (the answer when the person declines) is bounded too, not only the offer.
     assert len(sweep_plan.shown(sweeps.plan(_req(project, grid=keys))).model_dump_json()) <= 8000
 

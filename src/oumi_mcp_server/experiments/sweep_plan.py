@@ -272,32 +272,43 @@ def _metric_notes(sweep: BuiltSweep) -> list[str]:
 
 def shown(sweep: BuiltSweep) -> SweepPlan:
     """The plan the person reads (the stand-in id shown as <sweep_id>), within PLAN_BUDGET."""
-    return _fit(_shown(sweep))
+    return _fit(_shown(sweep), _space(sweep.req))
 
 
-def _fit(plan: SweepPlan) -> SweepPlan:
-    """The pre-flight summary shortened, then the last points left out (said in a note: they
-    follow from the grid or the seed like the ones shown). What every point shares (fixed
-    overrides, env) is never cut: a plan that cannot show it cannot be approved."""
+def _fit(plan: SweepPlan, space: str) -> SweepPlan:
+    """The pre-flight summary shortened, then the last points left out, with every value they
+    can take said in a note (`space`): a point cut from the list runs nothing the person did not
+    read. What every point shares (fixed overrides, env) is never cut: a plan that cannot show it
+    cannot be approved."""
     if len(plan.model_dump_json()) <= PLAN_BUDGET:
         return plan
     plan.preflight = plan.preflight[:300]
     total = len(plan.points)
-    while len(plan.model_dump_json()) > PLAN_BUDGET - 200 and len(plan.points) > 1:
+    plan.notes.append("")
+    while len(plan.model_dump_json()) > PLAN_BUDGET - 200 - len(space) and len(plan.points) > 1:
         plan.points.pop()
-    if len(plan.model_dump_json()) > PLAN_BUDGET - 200:
+    plan.notes[-1] = (
+        f"{total - len(plan.points)} more point(s) not listed here (answer size); they continue "
+        f"the grid's combinations in key order (or the seeded draws) over {space}, and the token "
+        "binds them all."
+    )
+    if len(plan.model_dump_json()) > PLAN_BUDGET:
         raise ServiceError(
             "sweep_plan_too_large",
             f"This sweep's plan is over {MAX_ANSWER_BYTES} bytes even with one point shown.",
             "Put the fixed overrides and long values in the config file.",
         )
-    if len(plan.points) < total:
-        plan.notes.append(
-            f"{total - len(plan.points)} more point(s) not listed here (answer size); they "
-            "continue the grid's combinations in key order (or the seeded draws), and the token "
-            "binds them all."
-        )
     return plan
+
+
+def _space(req: SweepRequest) -> str:
+    """Every value a point can take: the grid's values, or each key's distribution."""
+    if req.grid is not None:
+        return "; ".join(f"{k}: {v}" for k, v in req.grid.items())
+    assert req.random is not None
+    return "; ".join(
+        f"{k}: {d.model_dump(exclude_defaults=True)}" for k, d in req.random.params.items()
+    )
 
 
 def _shown(sweep: BuiltSweep) -> SweepPlan:
