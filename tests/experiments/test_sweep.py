@@ -378,3 +378,9 @@ def test_an_error_mid_launch_that_the_server_survives_leaves_an_honest_record(
     view = wait_until(lambda: sweeps.get(sweep_id), lambda v: v.status != "running")
     assert view.status == "partial" and not view.notes
     assert all("No space left" in str(p.note) for p in view.points if p.index > 0)
+
+
+def test_the_question_to_the_person_lists_every_point(sweeps: SweepService, project: Path) -> None:
+    keys = {f"training.a_rather_long_setting_name_{i}": [1, 2] for i in range(5)}
+    text = sweep_plan.render(sweeps.plan(_req(project, grid=keys)))
+    assert "  p31: " in text and text.count("\n  p") == 32

@@ -360,7 +360,7 @@ def _shown(sweep: BuiltSweep) -> SweepPlan:
 
 def render(sweep: BuiltSweep) -> str:
     """The sweep as a person reads it (the elicitation message)."""
-    plan = shown(sweep)
+    plan = _shown(sweep)  # every point: a question to the person, not a size-capped answer
     points = "\n".join(
         f"  p{p.index}: " + ", ".join(f"{k}={v}" for k, v in p.overrides.items())
         for p in plan.points
