@@ -384,3 +384,34 @@ def test_the_question_to_the_person_lists_every_point(sweeps: SweepService, proj
     keys = {f"training.a_rather_long_setting_name_{i}": [1, 2] for i in range(5)}
     text = sweep_plan.render(sweeps.plan(_req(project, grid=keys)))
     assert "  p31: " in text and text.count("\n  p") == 32
+
+
+def test_cancel_during_launch_stops_what_was_submitted_and_starts_nothing_after(
+    sweeps: SweepService, project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """cancel_job (another worker thread) while run_sweep is still submitting points."""
+    import threading
+
+    req = _req(project, envs={"FAKE_GATE": str(tmp_path / "never")})
+    token = sweeps.run(req, None).confirm_token
+    real = sweeps.jobs.launch_approved
+    threads: list[threading.Thread] = []
+
+    def cancel_while_submitting(built: Any) -> Any:
+        out = real(built)
+        if not threads:  # after the first point: a cancel arrives, waits for the sweep's lock
+            sweep_id = Path(built.plan.output_dir).parent.name
+            threads.append(
+                threading.Thread(target=sweeps.cancel, args=(sweep_id,), kwargs={"approved": True})
+            )
+            threads[0].start()
+        return out
+
+    monkeypatch.setattr(sweeps.jobs, "launch_approved", cancel_while_submitting)
+    done = sweeps.run(req, token)
+    threads[0].join(timeout=30)
+    sweep_id = str(done.sweep_id)
+    view = wait_until(lambda: sweeps.get(sweep_id), lambda v: v.status != "running", timeout=15)
+    assert view.status == "cancelled" and set(view.counts) == {"cancelled"}, view.counts
+    submitted = [p.job_id for p in sweeps.store.get(sweep_id).points if p.job_id]
+    assert all(sweeps.jobs.status(j).status == "cancelled" for j in submitted)
