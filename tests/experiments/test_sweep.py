@@ -415,3 +415,15 @@ def test_cancel_during_launch_stops_what_was_submitted_and_starts_nothing_after(
     assert view.status == "cancelled" and set(view.counts) == {"cancelled"}, view.counts
     submitted = [p.job_id for p in sweeps.store.get(sweep_id).points if p.job_id]
     assert all(sweeps.jobs.status(j).status == "cancelled" for j in submitted)
+
+
+def test_a_cluster_sweep_shows_what_each_point_asks_of_the_cluster(
+    sweeps: SweepService, project: Path
+) -> None:
+    """The token binds each point's cluster job (resources, setup script): the plan and the
+    question must show them, not only where and how many."""
+    cluster = {"cluster_name": "root@localhost", "accelerators": "H100:8", "setup": "echo hi"}
+    built = sweeps.plan(_req(project, cloud="slurm", cluster=cluster))
+    for text in ("\n".join(sweep_plan.shown(built).notes), sweep_plan.render(built)):
+        assert '"accelerators": "H100:8"' in text and '"setup": "echo hi"' in text
+        assert "<sweep_id>-p<i>" in text and PLAN_ID not in text

@@ -14,6 +14,7 @@ the trained model into the same output folder, in one process.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -311,6 +312,16 @@ def _space(req: SweepRequest) -> str:
     )
 
 
+def cluster_job(sweep: BuiltSweep) -> str | None:
+    """A point's cluster job (resources, setup, mounts): the token binds it, the person reads it."""
+    cluster = getattr(sweep.points[0].built.plan, "cluster", None) or {}
+    job = cluster.get("job_config")
+    if not isinstance(job, dict):
+        return None
+    text = json.dumps({k: v for k, v in job.items() if k not in ("run", "envs") and v}, default=str)
+    return text.replace(sweep.sweep_id, "<sweep_id>").replace("-p0", "-p<i>")
+
+
 def _shown(sweep: BuiltSweep) -> SweepPlan:
     first = sweep.points[0]
     plan = first.built.plan
@@ -347,6 +358,11 @@ def _shown(sweep: BuiltSweep) -> SweepPlan:
             *_metric_notes(sweep),
             *(n for n in plan.notes if "snapshot" in n or "Autostop" in n),
             *(
+                [f"Cluster job of every point (p0 shown): {job}"]
+                if (job := cluster_job(sweep))
+                else []
+            ),
+            *(
                 [
                     f"Each point then evaluates its model with {sweep.eval_path}, results in its "
                     "output folder."
@@ -374,6 +390,7 @@ def render(sweep: BuiltSweep) -> str:
             f"Same for every point: {fixed}",
             f"Points:\n{points}",
             f"Evaluate after training: {plan.evaluate or 'no'}",
+            *(n for n in plan.notes if n.startswith("Cluster job")),
             f"Output: {plan.output_dir}",
             f"Pre-flight: {plan.preflight}",
         ]
