@@ -91,6 +91,7 @@ def test_random_over_a_small_space_says_it_found_fewer_points() -> None:
             "sweep_key_conflict",
         ),
         ({f"k{i}": [1] for i in range(9)}, None, {}, "bad_sweep"),
+        ({"training.lr": [1, 2], "--training.lr": [3]}, None, {}, "sweep_key_conflict"),
         (None, RandomSearch(n=33, params={"a": Distribution(choices=[1])}), {}, "too_many_points"),
         (None, RandomSearch(n=0, params={"a": Distribution(choices=[1])}), {}, "too_many_points"),
         (None, RandomSearch(n=2, params={"a": Distribution()}), {}, "bad_sweep_values"),

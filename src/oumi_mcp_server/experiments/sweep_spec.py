@@ -44,6 +44,8 @@ def check_keys(keys: Sequence[str], fixed: Mapping[str, Scalar]) -> None:
         raise _fail("empty_sweep", "The sweep has no keys.", "Give grid or random.params a key.")
     if len(keys) > MAX_KEYS:
         raise _fail("bad_sweep", f"{len(keys)} swept keys (max {MAX_KEYS}).", "Sweep fewer keys.")
+    if len({k.removeprefix("--") for k in keys}) != len(keys):  # 'a' and '--a': oumi keeps one
+        raise _fail("sweep_key_conflict", "A key is swept twice ('k' and '--k').", "Keep one.")
     for key in keys:
         bare = key.removeprefix("--")
         commands.override_args({bare: 0})  # same key rules as any override
