@@ -98,3 +98,10 @@ def test_unknown_command_and_bad_nproc() -> None:
         with pytest.raises(ServiceError) as err:
             commands.build_argv(command, "c.yaml", None, nproc)
         assert err.value.code == "bad_nproc"
+
+
+def test_a_key_given_with_and_without_dashes_is_refused() -> None:
+    """Both reached the command line and oumi ran only the last value the plan showed."""
+    with pytest.raises(ServiceError) as err:
+        commands.override_args({"training.max_steps": 1, "--training.max_steps": 2})
+    assert err.value.code == "bad_override" and "twice" in err.value.message

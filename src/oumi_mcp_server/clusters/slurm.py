@@ -22,8 +22,8 @@ from oumi_mcp_server.core.errors import ServiceError
 
 LOG_DIR = "oumi_slurm_logs"
 MASTER_PERSIST_S = 60
-_CLUSTER = re.compile(r"^([a-zA-Z0-9._-]+)@([a-zA-Z0-9._-]+)$")
-_JOB_ID = re.compile(r"^[0-9]+(_[0-9]+)?$")
+_CLUSTER = re.compile(r"^([a-zA-Z0-9._-]+)@([a-zA-Z0-9._-]+)\Z")
+_JOB_ID = re.compile(r"^[0-9]+(_[0-9]+)?\Z")
 _PROGRESS = re.compile(rb"(\d+)%")
 
 

@@ -71,10 +71,10 @@ def cluster_binding(built: BuiltPlan) -> dict[str, Any]:
     return out
 
 
-_CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+_CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}\Z")
 
 
-_CLOUD = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_CLOUD = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}\Z")
 
 
 def check_cloud(cloud: str) -> None:

@@ -11,7 +11,7 @@ from oumi_mcp_server.core.errors import ServiceError
 
 _PACKAGE = "oumi_mcp_server.guidance"
 _FIRST = "workflow"
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ MAX_NPROC = 64
 MAX_OVERRIDES = 64
 MAX_VALUE_LEN = 4096
 
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\d+))*$")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\d+))*\Z")
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f;|&`$<>]")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?\Z")
 OverrideValue = str | int | float | bool | None
 CONFIG_ONLY_KEYS = frozenset({"trust_remote_code"})
 """Keys that change what code runs: accepted in a config file, never as a one-off override."""
@@ -89,8 +89,16 @@ def override_args(overrides: Mapping[str, OverrideValue] | None) -> list[str]:
             "Put them in the config file.",
         )
     args: list[str] = []
+    seen: set[str] = set()
     for key, value in overrides.items():
         bare = key[2:] if key.startswith("--") else key
+        if bare in seen:
+            raise ServiceError(
+                "bad_override",
+                f"Override {bare[:80]!r} is given twice (with and without '--').",
+                "Give each key once; oumi would run only the last value.",
+            )
+        seen.add(bare)
         if not _KEY.match(bare) or len(bare) > 200:
             raise ServiceError(
                 "bad_override",

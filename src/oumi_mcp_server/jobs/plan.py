@@ -39,8 +39,8 @@ logger = logging.getLogger(__name__)
 PREFLIGHT_ENV = "OUMI_MCP_PREFLIGHT"
 MAX_ENVS = 64
 MAX_ENV_VALUE = 8192
-_JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 _OUTPUT_KEYS = {
     "train": ("training.output_dir",),
     "evaluate": ("output_dir",),

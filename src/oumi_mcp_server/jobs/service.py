@@ -43,7 +43,7 @@ from oumi_mcp_server.jobs.store import DuplicateJobError, JobStore, TokenAlready
 
 logger = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = logs.DEFAULT_MAX_BYTES
-JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 Stream = logs.Stream
 
 

@@ -338,7 +338,7 @@ def _parse_time(value: Any) -> float:
     return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).timestamp()
 
 
-_ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 
 
 def legacy_id(job_id: str) -> str:

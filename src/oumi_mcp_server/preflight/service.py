@@ -36,7 +36,7 @@ from oumi_mcp_server.preflight.schema import OumiChecks, SchemaResult, validate_
 from oumi_mcp_server.preflight.tasks import normalize_task_type
 
 logger = logging.getLogger(__name__)
-_CLOUD_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,31}$")
+_CLOUD_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,31}\Z")
 NETWORK_TIMEOUT_S = 15.0
 
 
