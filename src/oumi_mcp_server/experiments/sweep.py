@@ -13,6 +13,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from oumi_mcp_server.core import consent
 from oumi_mcp_server.core.errors import ServiceError
@@ -290,12 +291,24 @@ def _mark_cancelled(rec: SweepRecord) -> None:
             p.state = PointState.CANCELLED
 
 
+def _comparable(jobs: JobService, sweep: BuiltSweep) -> dict[str, Any]:
+    """The binding with a cluster point's job-config hash replaced by the job config itself: the
+    config names the sweep id, so its hash cannot be mapped back to the stand-in; its text can."""
+    signed = binding(jobs, sweep)
+    for point, built in zip(signed["points"], sweep.points, strict=True):
+        cluster = point.get("cluster")
+        if isinstance(cluster, dict) and "job_config_sha256" in cluster:
+            job_config = getattr(built.built, "cluster", {}).get("job_config")
+            cluster["job_config_sha256"] = job_config
+    return signed
+
+
 def _same_inputs(jobs: JobService, planned: BuiltSweep, real: BuiltSweep) -> None:
     """The sweep launched is the one verified: built again for the real id (configs read again),
     every point's binding (argv, env, configs' sha256, cwd, ...) must be what the token signed
     once the real id is put back to the stand-in."""
-    signed = json.dumps(binding(jobs, planned), sort_keys=True, default=str)
-    launched = json.dumps(binding(jobs, real), sort_keys=True, default=str)
+    signed = json.dumps(_comparable(jobs, planned), sort_keys=True, default=str)
+    launched = json.dumps(_comparable(jobs, real), sort_keys=True, default=str)
     if launched.replace(real.sweep_id, PLAN_ID) != signed:
         raise ServiceError(
             "config_changed",
