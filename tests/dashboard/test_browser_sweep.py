@@ -5,6 +5,7 @@ without the page's token, or from another origin, changes nothing."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ from starlette.testclient import TestClient
 from browser import needs_chromium
 from dashboard.fakesweep import RATES, finished, start_sweep
 from dashboard.livepage import TOKEN, serving, visit
-from jobs.jobhelpers import wait_until
+from jobs.jobhelpers import kill_jobs, wait_until
 from oumi_mcp_server.dashboard.app import build_app
 from oumi_mcp_server.dashboard.sweep_page import csrf_token
+from oumi_mcp_server.experiments.sweep import SweepService
 
 BASE = "http://127.0.0.1:8766"
 
@@ -68,6 +70,13 @@ def test_cancel_needs_the_page_token_and_origin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sweeps, sweep_id = start_sweep(tmp_path, monkeypatch, gate=tmp_path / "never")
+    try:
+        _refused_cancels(sweeps, sweep_id)
+    finally:  # its first point waits for a gate that never opens: stop it
+        kill_jobs(Path(os.environ["OUMI_MCP_STATE_DIR"]))
+
+
+def _refused_cancels(sweeps: SweepService, sweep_id: str) -> None:
     wait_until(lambda: sweeps.get(sweep_id).counts, lambda c: c == {"running": 1, "queued": 2})
     auth = {"Authorization": f"Bearer {TOKEN.value}"}
     with TestClient(build_app(token=TOKEN), base_url=BASE, headers=auth) as client:
