@@ -72,7 +72,8 @@ def test_cancel_needs_the_page_token_and_origin(
     sweeps, sweep_id = start_sweep(tmp_path, monkeypatch, gate=tmp_path / "never")
     try:
         _refused_cancels(sweeps, sweep_id)
-    finally:  # its first point waits for a gate that never opens: stop it
+    finally:  # its first point waits for a gate that never opens: stop the queued ones first
+        sweeps.cancel(sweep_id, force=True, approved=True)
         kill_jobs(Path(os.environ["OUMI_MCP_STATE_DIR"]))
 
 
