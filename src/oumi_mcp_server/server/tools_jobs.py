@@ -66,7 +66,7 @@ class CancelConsent(BaseModel):
     cancel: bool = Field(description="Stop this job now.")
 
 
-def _can_elicit(ctx: Context) -> bool:
+def can_elicit(ctx: Context) -> bool:
     caps = ctx.client_capabilities
     el = caps.elicitation if caps is not None else None
     return el is not None and (el.form is not None or el.url is None)
@@ -113,7 +113,7 @@ async def _ask_launch(
     confirm_token: str | None,
     plan: Annotated[BuiltPlan | ServiceError, Resolve(_build_plan)],
 ) -> Elicit[LaunchConsent] | None:
-    if isinstance(plan, ServiceError) or confirm_token or not _can_elicit(ctx):
+    if isinstance(plan, ServiceError) or confirm_token or not can_elicit(ctx):
         return None
     return Elicit((await _jobs()).render(plan), LaunchConsent)
 
@@ -123,7 +123,7 @@ async def _ask_cancel(
 ) -> Elicit[CancelConsent] | None:
     """No question when there is nothing to ask about: the tool body's cancel call then meets
     the same ServiceError (unknown job, ...) and answers it as pure error JSON."""
-    if confirm_token or not _can_elicit(ctx):
+    if confirm_token or not can_elicit(ctx):
         return None
     try:
         if _is_sweep_id(job_id):

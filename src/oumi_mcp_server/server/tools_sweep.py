@@ -27,7 +27,7 @@ from oumi_mcp_server.experiments.sweep_models import (
 )
 from oumi_mcp_server.experiments.sweep_plan import BuiltSweep, SweepRequest, render, shown
 from oumi_mcp_server.server.errors import structured_errors
-from oumi_mcp_server.server.tools_jobs import _can_elicit as can_elicit
+from oumi_mcp_server.server.tools_jobs import can_elicit
 from oumi_mcp_server.wiring import sweep_service
 
 _READ = ToolAnnotations(
